@@ -1,0 +1,1 @@
+"""ringbot: a GitHub App that runs a ring release process."""

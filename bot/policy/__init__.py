@@ -1,0 +1,1 @@
+"""Pure decisions: frozen snapshots in, decisions with reasons out. No I/O here."""
