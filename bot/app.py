@@ -1,0 +1,199 @@
+"""create_app(settings): routes, one HTTP session, the GitHub clients, the queue and the routers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from cachetools import LRUCache
+from gidgethub import HTTPException, routing
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from .auth import AppAuth
+from .context import Caches, Ctx
+from .github import RateState, RingbotGitHub
+from .handlers import HANDLERS
+from .logs import log, log_exception, register_secret
+from .metrics import Metrics
+from .queue import WorkKey, WorkQueue
+from .settings import Settings
+from .webhook import MAX_BODY, Identity, WebhookReceiver
+
+Job = Callable[[Ctx, Any], Awaitable[None]]
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
+RINGBOT: web.AppKey[Ringbot] = web.AppKey("ringbot")
+
+
+class Ringbot:
+    """The running bot: owns the session, the token cache, the queue and the jobs."""
+
+    def __init__(self, settings: Settings, *, now: Callable[[], datetime] | None = None) -> None:
+        assert settings.app_id is not None and settings.private_key is not None
+        self.settings = settings
+        self.now = now or (lambda: datetime.now(UTC))
+        self.metrics = Metrics()
+        self.auth = AppAuth(settings.app_id, settings.private_key)
+        register_secret(settings.private_key)
+        register_secret(settings.webhook_secret)
+        self.caches = Caches()
+        # ETags belong to the token that fetched them, so each installation has its own cache.
+        self._etags: LRUCache[int, LRUCache[str, Any]] = LRUCache(maxsize=1_000)
+        self._rates: dict[int | str, RateState] = {}
+        self._jobs: dict[type, Job] = {}
+        routers = []
+        for module in HANDLERS:
+            routers.append(module.router)
+            self._jobs.update(module.JOBS)
+        self.router = routing.Router(*routers)
+        self.queue = WorkQueue(
+            self._run_job, concurrency=settings.concurrency, metrics=self.metrics
+        )
+        self.identity: Identity | None = None
+        self.session: aiohttp.ClientSession | None = None
+        self.receiver = WebhookReceiver(
+            secret=settings.webhook_secret,
+            router=self.router,
+            enqueue=self.queue.put,
+            identity=self._identity_or_default,
+            metrics=self.metrics,
+        )
+
+    async def start(self) -> None:
+        """Open the session, learn who we are, start the workers."""
+        self.session = aiohttp.ClientSession()
+        self.queue.start()
+        try:
+            await self.load_identity()
+        except Exception as exc:  # GitHub down at start: learn it on the first job instead
+            log(30, "could not read the App identity yet", error=type(exc).__name__)
+
+    async def stop(self) -> None:
+        """Drain in-flight work for a bounded time, then close the session."""
+        await self.queue.close(self.settings.drain_seconds)
+        if self.session is not None:
+            await self.session.close()
+
+    async def load_identity(self) -> Identity:
+        """GET /app once: the App's id and slug (its bot login is `<slug>[bot]`)."""
+        if self.identity is None:
+            data = await self.app_client().getitem("/app", jwt=self.auth.jwt())
+            self.identity = Identity(app_id=int(data["id"]), slug=str(data["slug"]))
+            log(20, "app identity", app_id=self.identity.app_id, slug=self.identity.slug)
+        return self.identity
+
+    def _identity_or_default(self) -> Identity:
+        # Before GET /app has answered, triage still knows our id from the settings.
+        if self.identity is not None:
+            return self.identity
+        return Identity(app_id=int(self.settings.app_id or 0), slug="ringbot")
+
+    def app_client(self) -> RingbotGitHub:
+        """A client authenticated as the App itself (JWT per call)."""
+        return self._client(None, "app")
+
+    async def installation_client(self, installation: int) -> RingbotGitHub:
+        """A client with a valid installation token and that installation's ETag cache."""
+        token = await self.auth.token(self.app_client(), installation)
+        return self._client(token, installation)
+
+    def _client(self, token: str | None, installation: int | str) -> RingbotGitHub:
+        assert self.session is not None, "start() first"
+        cache = None
+        if isinstance(installation, int):
+            cache = self._etags.get(installation)
+            if cache is None:
+                cache = self._etags[installation] = LRUCache(maxsize=2_000)
+        rate = self._rates.setdefault(installation, RateState())
+        return RingbotGitHub(
+            self.session,
+            token=token,
+            cache=cache,
+            base_url=self.settings.api_url,
+            metrics=self.metrics,
+            rate=rate,
+            installation=str(installation),
+            max_wait=self.settings.max_wait_seconds,
+        )
+
+    async def _run_job(self, key: WorkKey) -> None:
+        kind = type(key).__name__
+        job = self._jobs.get(type(key))
+        if job is None:
+            log(40, "no job for key", kind=kind)
+            return
+        started = time.perf_counter()
+        installation = key.installation
+        try:
+            identity = await self.load_identity()
+            gh = await self.installation_client(installation)
+            ctx = Ctx(gh, installation, key.repo, identity, self.now, self.caches)
+            await job(ctx, key)
+        except HTTPException as exc:
+            if exc.status_code == 401:
+                self.auth.forget(installation)
+            self.metrics.jobs.labels(kind, "github_error").inc()
+            log(
+                40,
+                "job failed on a GitHub error",
+                kind=kind,
+                repo=key.repo,
+                status=int(exc.status_code),
+                error=str(exc)[:200],
+            )
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.metrics.jobs.labels(kind, "crashed").inc()
+            log_exception("job crashed", kind=kind, repo=key.repo)
+            return
+        self.metrics.jobs.labels(kind, "ok").inc()
+        log(
+            20,
+            "job done",
+            kind=kind,
+            repo=key.repo,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness: 200 with the queue's depth."""
+    bot = request.app[RINGBOT]
+    return web.json_response(
+        {"status": "ok", "queue": bot.queue.depth, "sandbox": bot.settings.sandbox}
+    )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text format."""
+    bot = request.app[RINGBOT]
+    body = generate_latest(bot.metrics.registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None) -> web.Application:
+    """The aiohttp application: /webhook, /healthz, /metrics, with the bot started and stopped."""
+    # One byte over GitHub's cap still parses, so that the 413 comes from us, not from a guess.
+    app = web.Application(client_max_size=MAX_BODY)
+    bot = Ringbot(settings, now=now)
+    app[SETTINGS] = settings
+    app[RINGBOT] = bot
+
+    async def on_startup(_: web.Application) -> None:
+        await bot.start()
+
+    async def on_cleanup(_: web.Application) -> None:
+        await bot.stop()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    app.router.add_post("/webhook", bot.receiver.handle)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app

@@ -1,0 +1,64 @@
+"""GitHub App authentication: the App JWT and installation tokens cached per installation."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from gidgethub import apps
+from gidgethub.abc import GitHubAPI
+
+from .logs import register_secret
+
+# Refresh this long before GitHub's expiry: clocks drift, and a job may run for a while.
+REFRESH_MARGIN = 5 * 60
+
+
+@dataclass(frozen=True)
+class Token:
+    """An installation token and when it stops working (epoch seconds)."""
+
+    value: str
+    expires_at: float
+
+
+class AppAuth:
+    """Makes App JWTs and hands out installation tokens, fetching each one once (single flight)."""
+
+    def __init__(self, app_id: str, private_key: str) -> None:
+        # PyJWT refuses an integer issuer, so the id stays a string.
+        self.app_id = str(app_id)
+        self._key = private_key
+        self._tokens: dict[int, Token] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+        self.fetches = 0  # how many tokens were fetched from GitHub (tests, metrics)
+
+    def jwt(self) -> str:
+        """A fresh App JWT for /app endpoints."""
+        return apps.get_jwt(app_id=self.app_id, private_key=self._key)
+
+    async def token(self, gh: GitHubAPI, installation_id: int) -> str:
+        """A valid token for the installation; concurrent callers share one fetch."""
+        cached = self._tokens.get(installation_id)
+        if cached and cached.expires_at - REFRESH_MARGIN > time.time():
+            return cached.value
+        lock = self._locks.setdefault(installation_id, asyncio.Lock())
+        async with lock:
+            cached = self._tokens.get(installation_id)
+            if cached and cached.expires_at - REFRESH_MARGIN > time.time():
+                return cached.value
+            data = await apps.get_installation_access_token(
+                gh, installation_id=str(installation_id), app_id=self.app_id, private_key=self._key
+            )
+            self.fetches += 1
+            expires = datetime.fromisoformat(str(data["expires_at"]).replace("Z", "+00:00"))
+            token = Token(str(data["token"]), expires.timestamp())
+            register_secret(token.value)
+            self._tokens[installation_id] = token
+            return token.value
+
+    def forget(self, installation_id: int) -> None:
+        """Drop a token GitHub refused (401), so the next call fetches a new one."""
+        self._tokens.pop(installation_id, None)

@@ -1,0 +1,37 @@
+"""What a job works with: a client for its installation, who we are, the clock and caches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cachetools import LRUCache, TTLCache
+
+from .github import RingbotGitHub
+from .webhook import Identity
+
+
+@dataclass
+class Caches:
+    """Caches shared by every job; each is bounded, none is the source of truth."""
+
+    # (installation, repo, user) -> Permission; short-lived so a revoked write does not linger.
+    permissions: TTLCache[tuple[int, str, str], Any] = field(
+        default_factory=lambda: TTLCache(maxsize=10_000, ttl=60)
+    )
+    # blob sha -> parsed config (a blob sha names the exact file content, so this never goes stale).
+    configs: LRUCache[str, Any] = field(default_factory=lambda: LRUCache(maxsize=1_000))
+
+
+@dataclass
+class Ctx:
+    """The context of one job, for one repository."""
+
+    gh: RingbotGitHub
+    installation: int
+    repo: str
+    identity: Identity
+    now: Callable[[], datetime]
+    caches: Caches

@@ -1,0 +1,129 @@
+"""The GitHub client: gidgethub over aiohttp, with time-outs, retries, rate limits and an ETag cache."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from cachetools import LRUCache
+from gidgethub import HTTPException
+from gidgethub import aiohttp as gh_aiohttp
+
+from .logs import log
+from .metrics import Metrics
+
+USER_AGENT = "ringbot"
+RETRYABLE_GET_ATTEMPTS = 4
+# A status we invent for a time-out or a dropped connection, so that one retry path handles all.
+NETWORK_ERROR = 599
+
+
+@dataclass
+class RateState:
+    """What GitHub last told us about an installation's rate limit."""
+
+    remaining: int | None = None
+    reset_at: float = 0.0  # epoch seconds
+
+
+class RingbotGitHub(gh_aiohttp.GitHubAPI):
+    """A gidgethub client that waits on rate limits, retries safe requests and counts everything.
+
+    GETs are retried on 5xx and time-outs with exponential backoff and jitter. Writes are
+    retried only when GitHub refused them outright (rate limits), because a write that timed
+    out may have happened: the effects layer re-reads before it writes again.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        token: str | None,
+        cache: LRUCache[str, Any] | None,
+        base_url: str,
+        metrics: Metrics,
+        rate: RateState,
+        installation: str = "app",
+        timeout: float = 10.0,
+        max_wait: float = 60.0,
+    ) -> None:
+        super().__init__(session, USER_AGENT, oauth_token=token, cache=cache, base_url=base_url)
+        self._metrics = metrics
+        self._rate = rate
+        self._installation = installation
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._max_wait = max_wait
+
+    async def _request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        try:
+            async with self._session.request(
+                method, url, headers=headers, data=body, timeout=self._timeout
+            ) as response:
+                status, resp_headers, data = (
+                    response.status,
+                    response.headers,
+                    await response.read(),
+                )
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            log(30, "github request failed", method=method, url=url, error=type(exc).__name__)
+            self._metrics.github_requests.labels(method, str(NETWORK_ERROR)).inc()
+            return NETWORK_ERROR, {}, b""
+        self._metrics.github_requests.labels(method, str(status)).inc()
+        remaining = resp_headers.get("x-ratelimit-remaining")
+        if remaining is not None and remaining.isdigit():
+            self._rate.remaining = int(remaining)
+            reset = resp_headers.get("x-ratelimit-reset", "0")
+            self._rate.reset_at = float(reset) if reset.isdigit() else 0.0
+            self._metrics.rate_limit_remaining.labels(self._installation).set(int(remaining))
+        if method != "GET":
+            log(20, "github write", method=method, url=url, status=status)
+        return status, resp_headers, data
+
+    async def manage_rate_limit(self, *, method: str, url: str) -> None:
+        """Before a request: if the quota is spent, wait for its reset (bounded)."""
+        if self._rate.remaining == 0:
+            await self._wait(self._rate.reset_at - time.time(), "rate limit exhausted", url)
+            self._rate.remaining = None
+
+    async def handle_rate_limit_error(
+        self, *, method: str, url: str, exception: HTTPException, attempt: int
+    ) -> bool:
+        """After a failure: wait as told on rate limits; back off and retry GETs on 5xx."""
+        status = int(exception.status_code)
+        headers = getattr(exception, "headers", None) or {}
+        if status in (403, 429) and attempt <= 3:
+            retry_after = headers.get("retry-after")
+            if retry_after is not None and retry_after.isdigit():
+                return await self._wait(float(retry_after), "retry-after", url)
+            if headers.get("x-ratelimit-remaining") == "0":
+                reset = headers.get("x-ratelimit-reset", "0")
+                wait = (float(reset) if reset.isdigit() else 0.0) - time.time()
+                return await self._wait(wait, "rate limit exhausted", url)
+            if status == 429:
+                return await self._wait(2.0**attempt, "429 without retry-after", url)
+            return False
+        if status >= 500 and method == "GET" and attempt < RETRYABLE_GET_ATTEMPTS:
+            # Full jitter keeps replicas from retrying in lock-step.
+            await self.sleep(random.uniform(0, 0.2 * 2**attempt))
+            return True
+        return False
+
+    async def _wait(self, seconds: float, why: str, url: str) -> bool:
+        seconds = max(0.0, seconds)
+        if seconds > self._max_wait:
+            log(30, "rate limit wait too long, failing the job", why=why, url=url, seconds=seconds)
+            return False
+        log(30, "waiting on GitHub", why=why, url=url, seconds=round(seconds, 2))
+        await self.sleep(seconds)
+        return True
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep without blocking the loop."""
+        await asyncio.sleep(seconds)

@@ -1,0 +1,7 @@
+"""Handlers: each module has a `router` (webhook -> work keys) and `JOBS` (work key -> job)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+HANDLERS: tuple[ModuleType, ...] = ()

@@ -1,0 +1,116 @@
+"""The in-process work queue: serial per repository, coalescing identical keys, bounded concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Protocol
+
+from .logs import log
+from .metrics import Metrics
+
+
+class WorkKey(Hashable, Protocol):
+    """A frozen, hashable description of work: equal keys are the same work."""
+
+    @property
+    def repo(self) -> str: ...
+
+    @property
+    def installation(self) -> int: ...
+
+
+Worker = Callable[[WorkKey], Awaitable[None]]
+
+
+class WorkQueue:
+    """Runs one job at a time per repository and at most `concurrency` jobs overall.
+
+    A key that is already waiting is not queued again (a burst of events about one pull
+    request becomes one evaluation). A key whose job is running is queued once more, since
+    the state it read may already be stale: level-triggered work must look again.
+    """
+
+    def __init__(self, worker: Worker, *, concurrency: int, metrics: Metrics) -> None:
+        self._worker = worker
+        self._concurrency = concurrency
+        self._metrics = metrics
+        self._pending: dict[str, OrderedDict[WorkKey, None]] = {}
+        self._ready: deque[str] = deque()
+        self._busy: set[str] = set()
+        self._wakeup = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closed = False
+        self.coalesced = 0
+
+    def start(self) -> None:
+        """Start the workers on the running loop."""
+        self._tasks = [asyncio.create_task(self._run()) for _ in range(self._concurrency)]
+
+    def put(self, key: WorkKey) -> bool:
+        """Queue a key; False if it merged into an identical waiting key or the queue is closed."""
+        if self._closed:
+            return False
+        pending = self._pending.setdefault(key.repo, OrderedDict())
+        if key in pending:
+            self.coalesced += 1
+            self._metrics.coalesced.inc()
+            return False
+        pending[key] = None
+        if key.repo not in self._busy and key.repo not in self._ready:
+            self._ready.append(key.repo)
+        self._idle.clear()
+        self._wakeup.set()
+        self._metrics.queue_depth.set(self.depth)
+        return True
+
+    @property
+    def depth(self) -> int:
+        """How many keys are waiting."""
+        return sum(len(p) for p in self._pending.values())
+
+    async def join(self) -> None:
+        """Wait until nothing is waiting or running."""
+        await self._idle.wait()
+
+    async def close(self, timeout: float) -> None:
+        """Stop taking work, let in-flight and waiting work finish for up to `timeout`, then stop."""
+        self._closed = True
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            log(30, "queue drain timed out", waiting=self.depth, running=len(self._busy))
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            if not self._ready:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            repo = self._ready.popleft()
+            pending = self._pending[repo]
+            key, _ = pending.popitem(last=False)
+            self._busy.add(repo)
+            self._metrics.queue_depth.set(self.depth)
+            try:
+                await self._worker(key)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The worker logs and counts its own failures; the queue must survive them.
+                log(40, "job crashed", key=repr(key))
+            finally:
+                self._busy.discard(repo)
+                if pending:
+                    self._ready.append(repo)
+                    self._wakeup.set()
+                else:
+                    self._pending.pop(repo, None)
+                if not self._busy and not self._ready:
+                    self._idle.set()

@@ -1,0 +1,78 @@
+"""Settings, read once from the environment into a frozen object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_API_URL = "https://api.github.com"
+
+
+class SettingsError(Exception):
+    """A required setting is missing or invalid; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service needs to start; `sandbox` when no App credentials are given."""
+
+    app_id: str | None
+    private_key: str | None = field(repr=False)
+    webhook_secret: str = field(repr=False)
+    api_url: str = DEFAULT_API_URL
+    host: str = "0.0.0.0"
+    port: int = 8080
+    sandbox: bool = False
+    concurrency: int = 8  # jobs running at once across repositories
+    drain_seconds: float = 20.0  # how long SIGTERM waits for in-flight work
+    max_wait_seconds: float = 60.0  # the longest rate-limit wait we accept before failing a job
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate the settings; raise SettingsError naming the variable at fault."""
+        env = os.environ if env is None else env
+        app_id = env.get("GITHUB_APP_ID", "").strip() or None
+        key = env.get("GITHUB_PRIVATE_KEY", "").strip() or None
+        key_file = env.get("GITHUB_PRIVATE_KEY_FILE", "").strip() or None
+        if key is None and key_file is not None:
+            try:
+                key = Path(key_file).read_text()
+            except OSError as exc:
+                raise SettingsError(
+                    f"GITHUB_PRIVATE_KEY_FILE: cannot read {key_file}: {exc.strerror}"
+                ) from None
+        if key is not None:
+            # Platforms that cannot hold newlines in a variable pass them as "\n".
+            key = key.replace("\\n", "\n")
+            if "PRIVATE KEY-----" not in key:
+                raise SettingsError("GITHUB_PRIVATE_KEY: not a PEM private key")
+        sandbox = app_id is None and key is None
+        if not sandbox:
+            if app_id is None:
+                raise SettingsError("GITHUB_APP_ID is required when a private key is set")
+            if key is None:
+                raise SettingsError(
+                    "GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_FILE is required with GITHUB_APP_ID"
+                )
+            if not app_id.isdigit():
+                raise SettingsError(f"GITHUB_APP_ID: {app_id!r} is not a number")
+        secret = env.get("GITHUB_WEBHOOK_SECRET", "")
+        if not secret and not sandbox:
+            raise SettingsError("GITHUB_WEBHOOK_SECRET is required: ringbot refuses unsigned hooks")
+        port_text = env.get("PORT", "8080")
+        if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+            raise SettingsError(f"PORT: {port_text!r} is not a port number")
+        api_url = env.get("GITHUB_API_URL", DEFAULT_API_URL).strip().rstrip("/")
+        if not api_url.startswith(("http://", "https://")):
+            raise SettingsError(f"GITHUB_API_URL: {api_url!r} is not an http(s) URL")
+        return cls(
+            app_id=app_id,
+            private_key=key,
+            webhook_secret=secret,
+            api_url=api_url,
+            host=env.get("HOST", "0.0.0.0"),
+            port=int(port_text),
+            sandbox=sandbox,
+        )
