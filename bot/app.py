@@ -58,10 +58,15 @@ class Ringbot:
         self.receiver = WebhookReceiver(
             secret=settings.webhook_secret,
             router=self.router,
-            enqueue=self.queue.put,
+            enqueue=self.enqueue,
             identity=self._identity_or_default,
             metrics=self.metrics,
         )
+
+    def enqueue(self, key: WorkKey) -> bool:
+        """Queue work; keys that come in bursts wait a moment so the burst becomes one job."""
+        delay = self.settings.debounce_seconds if getattr(key, "DEBOUNCE", False) else 0.0
+        return self.queue.put(key, delay)
 
     async def start(self) -> None:
         """Open the session, learn who we are, start the workers."""

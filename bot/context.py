@@ -23,6 +23,16 @@ class Caches:
     )
     # blob sha -> parsed config (a blob sha names the exact file content, so this never goes stale).
     configs: LRUCache[str, Any] = field(default_factory=lambda: LRUCache(maxsize=1_000))
+    # (installation, repo) -> parsed config; a push to the default branch drops the entry, and
+    # the TTL heals a lost push.
+    repo_configs: TTLCache[tuple[int, str], Any] = field(
+        default_factory=lambda: TTLCache(maxsize=10_000, ttl=300)
+    )
+    # (installation, repo) -> True when its last read found no commit statuses at all; a
+    # `status` webhook drops it, and the TTL heals a lost one.
+    no_statuses: TTLCache[tuple[int, str], bool] = field(
+        default_factory=lambda: TTLCache(maxsize=10_000, ttl=600)
+    )
 
 
 @dataclass

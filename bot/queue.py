@@ -43,6 +43,7 @@ class WorkQueue:
         self._idle = asyncio.Event()
         self._idle.set()
         self._tasks: list[asyncio.Task[None]] = []
+        self._delayed: set[WorkKey] = set()
         self._closed = False
         self.coalesced = 0
 
@@ -50,22 +51,45 @@ class WorkQueue:
         """Start the workers on the running loop."""
         self._tasks = [asyncio.create_task(self._run()) for _ in range(self._concurrency)]
 
-    def put(self, key: WorkKey) -> bool:
-        """Queue a key; False if it merged into an identical waiting key or the queue is closed."""
+    def put(self, key: WorkKey, delay: float = 0.0) -> bool:
+        """Queue a key, after `delay` seconds if given (so a burst of events lands in one job).
+
+        False if it merged into an identical waiting key, or the queue is closed.
+        """
         if self._closed:
             return False
+        if key in self._delayed or key in self._pending.get(key.repo, ()):
+            self.coalesced += 1
+            self._metrics.coalesced.inc()
+            return False
+        self._idle.clear()
+        if delay > 0:
+            self._delayed.add(key)
+            asyncio.get_running_loop().call_later(delay, self._release, key)
+        else:
+            self._enqueue(key)
+        return True
+
+    def _release(self, key: WorkKey) -> None:
+        # Work accepted before a close still runs: the drain waits for it.
+        self._delayed.discard(key)
+        self._enqueue(key)
+
+    def _enqueue(self, key: WorkKey) -> None:
         pending = self._pending.setdefault(key.repo, OrderedDict())
         if key in pending:
             self.coalesced += 1
             self._metrics.coalesced.inc()
-            return False
+            return
         pending[key] = None
         if key.repo not in self._busy and key.repo not in self._ready:
             self._ready.append(key.repo)
-        self._idle.clear()
         self._wakeup.set()
         self._metrics.queue_depth.set(self.depth)
-        return True
+
+    def _maybe_idle(self) -> None:
+        if not self._busy and not self._ready and not self._delayed:
+            self._idle.set()
 
     @property
     def depth(self) -> int:
@@ -112,5 +136,4 @@ class WorkQueue:
                     self._wakeup.set()
                 else:
                     self._pending.pop(repo, None)
-                if not self._busy and not self._ready:
-                    self._idle.set()
+                self._maybe_idle()

@@ -27,6 +27,7 @@ class Settings:
     sandbox: bool = False
     concurrency: int = 8  # jobs running at once across repositories
     drain_seconds: float = 20.0  # how long SIGTERM waits for in-flight work
+    debounce_seconds: float = 0.3  # how long a gate or ring key waits for its burst to end
     max_wait_seconds: float = 60.0  # the longest rate-limit wait we accept before failing a job
 
     @classmethod

@@ -1,17 +1,22 @@
 """Work keys: what a webhook is reduced to. A job re-reads GitHub for its key and converges.
 
-Equal keys are the same work, so the queue runs a burst of them once. Keys carry only
+Equal keys are the same work, so the queue runs a burst of them once; keys marked DEBOUNCE
+wait a moment in the queue first, so that a burst arriving over a few hundred milliseconds
+is still one job. Keys carry only
 what is needed to find the state again, never the state itself.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
 class GateKey:
     """Evaluate the merge gate of one pull request."""
+
+    DEBOUNCE: ClassVar[bool] = True  # bursts of events about it land in one job
 
     installation: int
     repo: str
@@ -22,14 +27,30 @@ class GateKey:
 class MergeGroupKey:
     """Evaluate the merge gate on a merge queue's group head commit."""
 
+    DEBOUNCE: ClassVar[bool] = True  # bursts of events about it land in one job
+
     installation: int
     repo: str
     head_sha: str
 
 
 @dataclass(frozen=True)
+class CommitKey:
+    """Builds changed on a commit: re-gate the pull requests whose head it is."""
+
+    DEBOUNCE: ClassVar[bool] = True  # bursts of events about it land in one job
+
+    installation: int
+    repo: str
+    sha: str
+    statuses: bool = False  # a commit status changed (the repository uses them)
+
+
+@dataclass(frozen=True)
 class RepoGatesKey:
     """Re-evaluate every open pull request of a repository (its config changed)."""
+
+    DEBOUNCE: ClassVar[bool] = True  # bursts of events about it land in one job
 
     installation: int
     repo: str
@@ -38,6 +59,8 @@ class RepoGatesKey:
 @dataclass(frozen=True)
 class RingsKey:
     """Converge a repository's rings: auto-deploy the first ring and follow auto rings."""
+
+    DEBOUNCE: ClassVar[bool] = True  # bursts of events about it land in one job
 
     installation: int
     repo: str

@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-HANDLERS: tuple[ModuleType, ...] = ()
+from . import pulls
+
+HANDLERS: tuple[ModuleType, ...] = (pulls,)

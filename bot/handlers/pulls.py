@@ -1,0 +1,208 @@
+"""The merge gate: which events re-evaluate it, and the evaluation job (snapshot -> decide -> apply)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gidgethub import routing, sansio
+
+from .. import snapshot
+from ..config import CONFIG_PATH
+from ..context import Ctx
+from ..effects.checks import CheckOutput, newest, publish_check
+from ..messages.gate import render_gate
+from ..models import Check, PullRequest
+from ..policy.gate import GATE_CHECK_NAME, GateInput, evaluate_gate
+from ..webhook import Triage
+from ..work import CommitKey, GateKey, MergeGroupKey, RepoGatesKey
+
+router = routing.Router()
+
+
+def _installation(event: sansio.Event) -> int:
+    return int(event.data["installation"]["id"])
+
+
+def _repo(event: sansio.Event) -> str:
+    return str(event.data["repository"]["full_name"])
+
+
+def _from_us(event: sansio.Event, triage: Triage) -> bool:
+    sender = event.data.get("sender") or {}
+    return str(sender.get("login", "")).lower() == triage.identity.bot_login.lower()
+
+
+@router.register("pull_request", action="opened")
+@router.register("pull_request", action="synchronize")
+@router.register("pull_request", action="reopened")
+@router.register("pull_request", action="ready_for_review")
+@router.register("pull_request", action="converted_to_draft")
+@router.register("pull_request", action="labeled")
+@router.register("pull_request", action="unlabeled")
+@router.register("pull_request", action="edited")
+async def pull_request_changed(event: sansio.Event, triage: Triage) -> None:
+    """A pull request changed in a way the gate reads."""
+    action = event.data["action"]
+    if action in ("labeled", "unlabeled") and _from_us(event, triage):
+        return  # our own ring labels are not gate inputs
+    if action == "edited" and "base" not in (event.data.get("changes") or {}):
+        return  # a new title or body changes nothing the gate reads
+    pull = event.data["pull_request"]
+    triage.enqueue(GateKey(_installation(event), _repo(event), int(pull["number"])))
+
+
+@router.register("pull_request_review", action="submitted")
+@router.register("pull_request_review", action="edited")
+@router.register("pull_request_review", action="dismissed")
+async def review_changed(event: sansio.Event, triage: Triage) -> None:
+    """Approvals and requested changes feed the gate."""
+    number = int(event.data["pull_request"]["number"])
+    triage.enqueue(GateKey(_installation(event), _repo(event), number))
+
+
+@router.register("check_run", action="completed")
+@router.register("check_run", action="rerequested")
+async def check_run_changed(event: sansio.Event, triage: Triage) -> None:
+    """A build finished, or someone asked to re-run our gate."""
+    run = event.data["check_run"]
+    ours = int((run.get("app") or {}).get("id", 0)) == triage.identity.app_id
+    if ours and event.data["action"] == "completed":
+        return  # our own check completing: re-evaluating would loop
+    if ours and run.get("name") != GATE_CHECK_NAME:
+        return
+    _commit_changed(event, triage, str(run["head_sha"]), run.get("pull_requests") or [])
+
+
+@router.register("check_suite", action="completed")
+async def check_suite_completed(event: sansio.Event, triage: Triage) -> None:
+    """A whole suite of builds finished."""
+    suite = event.data["check_suite"]
+    if int((suite.get("app") or {}).get("id", 0)) == triage.identity.app_id:
+        return
+    _commit_changed(event, triage, str(suite["head_sha"]), suite.get("pull_requests") or [])
+
+
+@router.register("status")
+async def status_changed(event: sansio.Event, triage: Triage) -> None:
+    """A commit status (another CI) changed."""
+    _commit_changed(event, triage, str(event.data["sha"]), [], statuses=True)
+
+
+def _commit_changed(
+    event: sansio.Event,
+    triage: Triage,
+    sha: str,
+    pulls: list[dict[str, Any]],
+    *,
+    statuses: bool = False,
+) -> None:
+    installation, repo = _installation(event), _repo(event)
+    if statuses or not pulls:
+        # Statuses name no pull request, and check payloads leave out fork pull requests:
+        # the commit job finds them from the SHA.
+        triage.enqueue(CommitKey(installation, repo, sha, statuses))
+    for pull in pulls:
+        triage.enqueue(GateKey(installation, repo, int(pull["number"])))
+
+
+@router.register("merge_group", action="checks_requested")
+async def merge_group_requested(event: sansio.Event, triage: Triage) -> None:
+    """The merge queue built a group: gate its head commit."""
+    head = str(event.data["merge_group"]["head_sha"])
+    triage.enqueue(MergeGroupKey(_installation(event), _repo(event), head))
+
+
+@router.register("push")
+async def pushed(event: sansio.Event, triage: Triage) -> None:
+    """A change to `.github/ringbot.yml` on the default branch re-evaluates every open PR."""
+    data = event.data
+    default = data["repository"].get("default_branch")
+    if data.get("ref") != f"refs/heads/{default}":
+        return
+    touched: set[str] = set()
+    for commit in data.get("commits") or []:
+        for key in ("added", "modified", "removed"):
+            touched.update(commit.get(key) or [])
+    if CONFIG_PATH in touched:
+        triage.enqueue(RepoGatesKey(_installation(event), _repo(event)))
+
+
+async def evaluate(ctx: Ctx, number: int, pull: PullRequest | None = None) -> None:
+    """Read the pull request's state, decide the gate, publish it if it changed."""
+    config = await snapshot.load_config(ctx)
+    pull = pull or await snapshot.pull_request(ctx, number)
+    if pull.state != "open" or pull.base_ref != pull.default_branch:
+        return
+    await _gate(ctx, pull, config, merge_group=False)
+
+
+async def _gate(ctx: Ctx, pull: PullRequest, config: Any, *, merge_group: bool) -> None:
+    runs = await snapshot.check_runs(ctx, pull.head_sha)
+    own = [r for r in runs if int((r.get("app") or {}).get("id", 0)) == ctx.identity.app_id]
+    checks: list[Check] = [snapshot.to_check(r) for r in runs if r not in own]
+    memo = (ctx.installation, ctx.repo)
+    if not ctx.caches.no_statuses.get(memo):
+        statuses = await snapshot.commit_statuses(ctx, pull.head_sha)
+        if not statuses:
+            ctx.caches.no_statuses[memo] = True
+        checks += statuses
+    reviews = [] if merge_group else await snapshot.reviews(ctx, pull.number)
+    decision = evaluate_gate(
+        GateInput(
+            pull=pull,
+            checks=tuple(checks),
+            reviews=tuple(reviews),
+            config=config,
+            merge_group=merge_group,
+        )
+    )
+    title, summary = render_gate(decision)
+    want = CheckOutput(GATE_CHECK_NAME, decision.status, decision.conclusion, title, summary)
+    existing = newest([r for r in own if r.get("name") == GATE_CHECK_NAME])
+    await publish_check(ctx, pull.head_sha, want, existing)
+
+
+async def gate_job(ctx: Ctx, key: GateKey) -> None:
+    """Evaluate one pull request's gate."""
+    await evaluate(ctx, key.number)
+
+
+async def merge_group_job(ctx: Ctx, key: MergeGroupKey) -> None:
+    """Gate a merge group's head: its builds and the config."""
+    config = await snapshot.load_config(ctx)
+    group = PullRequest(
+        repo=ctx.repo,
+        number=0,
+        author="",
+        head_sha=key.head_sha,
+        base_ref="",
+        default_branch="",
+    )
+    await _gate(ctx, group, config, merge_group=True)
+
+
+async def repo_gates_job(ctx: Ctx, key: RepoGatesKey) -> None:
+    """The config changed: forget it and re-evaluate every open pull request."""
+    ctx.caches.repo_configs.pop((ctx.installation, ctx.repo), None)
+    url = f"/repos/{ctx.repo}/pulls?state=open&{snapshot.PAGE}"
+    async for data in snapshot.every(ctx.gh, url):
+        pull = snapshot.to_pull(data)
+        await evaluate(ctx, pull.number, pull if pull.base_ref == pull.default_branch else None)
+
+
+async def commit_job(ctx: Ctx, key: CommitKey) -> None:
+    """Builds changed on a commit: re-gate the open pull requests whose head it is."""
+    if key.statuses:
+        ctx.caches.no_statuses.pop((ctx.installation, ctx.repo), None)
+    url = f"/repos/{ctx.repo}/commits/{key.sha}/pulls?{snapshot.PAGE}"
+    async for data in snapshot.every(ctx.gh, url):
+        if data.get("state") == "open" and data["head"]["sha"] == key.sha:
+            await evaluate(ctx, int(data["number"]))
+
+
+JOBS = {
+    GateKey: gate_job,
+    MergeGroupKey: merge_group_job,
+    RepoGatesKey: repo_gates_job,
+    CommitKey: commit_job,
+}

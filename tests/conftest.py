@@ -1,0 +1,50 @@
+"""Fixtures: `world` is the simulator and the real bot; in the conformance run, Prism sits between."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from .harness import Clock, Prism, World, prism_enabled, world
+
+
+@pytest.fixture(scope="session")
+def prism() -> Iterator[Prism | None]:
+    """One Prism for the whole conformance run; None in the ordinary run."""
+    if not prism_enabled():
+        yield None
+        return
+    p = Prism()
+    p.start()
+    _RUNS.append(p)
+    yield p
+    p.stop()
+
+
+_RUNS: list[Prism] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many requests Prism validated in the conformance run."""
+    for p in _RUNS:
+        terminalreporter.write_line(
+            f"prism: {p.validated} requests validated against GitHub's OpenAPI description, "
+            f"{len(p.rejected)} rejected"
+        )
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The shared test clock."""
+    return Clock()
+
+
+@pytest.fixture
+async def w(prism: Prism | None, clock: Clock) -> AsyncIterator[World]:
+    """A running world; in the conformance run every bot request went through Prism and passed."""
+    async with world(prism, clock) as running:
+        yield running
+    if prism is not None:
+        _, rejected = prism.take_log()
+        assert not rejected, "Prism rejected requests:\n" + "\n".join(rejected)

@@ -1,0 +1,209 @@
+"""The end-to-end world: the simulator, the real bot app between them optionally Prism, one clock."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.app import RINGBOT, Ringbot, create_app
+from bot.settings import Settings
+from bot.sim import Simulator
+
+ROOT = Path(__file__).resolve().parent.parent
+NPM = ROOT / ".cache" / "npm" / "node_modules"
+SPEC = NPM / "@octokit" / "openapi" / "generated" / "api.github.com.json"
+SECRET = "test-webhook-secret"
+
+
+@dataclass
+class Clock:
+    """A clock the tests move by hand; the bot and the simulator share it."""
+
+    at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> None:
+        """Move time forward, e.g. advance(hours=24)."""
+        self.at += timedelta(**delta)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Prism:
+    """`prism proxy --errors` with GitHub's OpenAPI description, in front of a fixed simulator port."""
+
+    def __init__(self) -> None:
+        self.sim_port = free_port()
+        self.port = free_port()
+        self.log_path = ROOT / ".cache" / "prism.log"
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._offset = 0
+        self.validated = 0
+        self.rejected: list[str] = []
+
+    def start(self) -> None:
+        """Boot Prism (about 12-20 s on the 13 MB description) and wait until it answers."""
+        if not SPEC.exists():
+            raise RuntimeError(
+                "GitHub's OpenAPI description is missing: run scripts/bootstrap --npm"
+            )
+        log = self.log_path.open("wb")
+        self._proc = subprocess.Popen(
+            [
+                str(NPM / ".bin" / "prism"),
+                "proxy",
+                "--errors",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                str(SPEC),
+                f"http://127.0.0.1:{self.sim_port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"prism exited: see {self.log_path}")
+            if "Prism is listening" in self.log_path.read_text(errors="replace"):
+                self._offset = self.log_path.stat().st_size
+                return
+            time.sleep(0.25)
+        raise RuntimeError("prism did not start within 120 s")
+
+    def take_log(self) -> tuple[int, list[str]]:
+        """Requests seen and rejections logged since the last call."""
+        with self.log_path.open("rb") as f:
+            f.seek(self._offset)
+            text = f.read().decode(errors="replace")
+            self._offset = f.tell()
+        lines = text.splitlines()
+        seen = sum("Request received" in line for line in lines)
+        rejected = [line for line in lines if "Request terminated with error" in line]
+        self.validated += seen - len(rejected)
+        self.rejected += rejected
+        return seen, rejected
+
+    def stop(self) -> None:
+        """Stop Prism."""
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(10)
+
+
+@dataclass
+class World:
+    """A simulator, a running bot wired to it, and helpers to drive and wait on both."""
+
+    sim: Simulator
+    bot: Ringbot
+    clock: Clock
+    bot_url: str
+    api_url: str
+
+    async def settle(self, rounds: int = 50) -> None:
+        """Wait until no webhook is in flight and the bot has no work left, twice in a row."""
+        quiet = 0
+        for _ in range(rounds * 10):
+            await self.sim.settle()
+            await self.bot.queue.join()
+            await asyncio.sleep(0)
+            if self.sim_is_idle():
+                quiet += 1
+                if quiet >= 2:
+                    return
+            else:
+                quiet = 0
+        raise AssertionError("the world did not settle")
+
+    def sim_is_idle(self) -> bool:
+        """True when the simulator has nothing queued to deliver."""
+        return bool(getattr(self.sim, "idle", True))
+
+    async def deliver(
+        self,
+        event: str,
+        payload: dict[str, Any] | bytes,
+        *,
+        secret: str = SECRET,
+        delivery: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> aiohttp.ClientResponse:
+        """POST a signed webhook straight to the bot, as GitHub would."""
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        sig = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        sent = {
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
+            "X-Hub-Signature-256": sig,
+            "Content-Type": "application/json",
+        }
+        sent.update(headers or {})
+        sent = {k: v for k, v in sent.items() if v is not None}
+        async with aiohttp.ClientSession() as s:
+            resp = await s.post(f"{self.bot_url}/webhook", data=body, headers=sent)
+            await resp.read()
+            return resp
+
+
+@asynccontextmanager
+async def world(prism: Prism | None = None, clock: Clock | None = None) -> AsyncIterator[World]:
+    """Start the simulator and the bot (through Prism when given); stop both afterwards."""
+    clock = clock or Clock()
+    sim = Simulator(webhook_secret=SECRET, clock=clock)
+    sim_url = await sim.start(port=prism.sim_port if prism else 0)
+    api_url = prism.url if prism else sim_url
+    sim.public_url = api_url
+    settings = Settings(
+        app_id=str(sim.app_id),
+        private_key=sim.private_key_pem,
+        webhook_secret=SECRET,
+        api_url=api_url,
+        drain_seconds=5.0,
+        max_wait_seconds=5.0,
+        debounce_seconds=0.05,
+    )
+    app = create_app(settings, now=clock)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    bot_url = f"http://127.0.0.1:{port}"
+    sim.webhook_url = f"{bot_url}/webhook"
+    try:
+        yield World(sim=sim, bot=app[RINGBOT], clock=clock, bot_url=bot_url, api_url=api_url)
+    finally:
+        await runner.cleanup()
+        await sim.close()
+
+
+def prism_enabled() -> bool:
+    """The conformance run: RINGBOT_PRISM=1."""
+    return os.environ.get("RINGBOT_PRISM") == "1"

@@ -1,0 +1,116 @@
+"""The work queue: serial per repository, coalescing, bounded, draining."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from bot.metrics import Metrics
+from bot.queue import WorkQueue
+
+
+@dataclass(frozen=True)
+class Key:
+    """A work key for tests."""
+
+    repo: str = "acme/widgets"
+    number: int = 1
+    installation: int = 1
+
+
+class Recorder:
+    """A worker that records what it ran and how many ran at once."""
+
+    def __init__(self, pause: float = 0.01) -> None:
+        self.ran: list[Key] = []
+        self.running: dict[str, int] = {}
+        self.max_per_repo = 0
+        self.max_total = 0
+        self.pause = pause
+
+    async def __call__(self, key: Key) -> None:  # type: ignore[override]
+        self.running[key.repo] = self.running.get(key.repo, 0) + 1
+        self.max_per_repo = max(self.max_per_repo, self.running[key.repo])
+        self.max_total = max(self.max_total, sum(self.running.values()))
+        await asyncio.sleep(self.pause)
+        self.running[key.repo] -= 1
+        self.ran.append(key)
+
+
+def queue(worker: Recorder, concurrency: int = 4) -> WorkQueue:
+    q = WorkQueue(worker, concurrency=concurrency, metrics=Metrics())  # type: ignore[arg-type]
+    q.start()
+    return q
+
+
+async def test_identical_waiting_keys_run_once() -> None:
+    worker = Recorder()
+    q = queue(worker)
+    for _ in range(20):
+        q.put(Key())
+    await q.join()
+    assert worker.ran == [Key()]
+
+
+async def test_a_debounced_burst_runs_once() -> None:
+    worker = Recorder()
+    q = queue(worker)
+    for _ in range(20):
+        q.put(Key(), delay=0.05)
+        await asyncio.sleep(0.001)
+    await q.join()
+    assert worker.ran == [Key()] and q.coalesced == 19
+
+
+async def test_a_key_put_while_it_runs_runs_again() -> None:
+    worker = Recorder(pause=0.05)
+    q = queue(worker)
+    q.put(Key())
+    await asyncio.sleep(0.01)
+    q.put(Key())
+    await q.join()
+    assert worker.ran == [Key(), Key()]
+
+
+async def test_one_repository_runs_one_job_at_a_time() -> None:
+    worker = Recorder()
+    q = queue(worker)
+    for n in range(10):
+        q.put(Key(number=n))
+    await q.join()
+    assert worker.max_per_repo == 1 and len(worker.ran) == 10
+
+
+async def test_repositories_run_in_parallel_up_to_the_bound() -> None:
+    worker = Recorder()
+    q = queue(worker, concurrency=3)
+    for n in range(10):
+        q.put(Key(repo=f"acme/r{n}"))
+    await q.join()
+    assert worker.max_total == 3
+
+
+async def test_close_drains_waiting_work() -> None:
+    worker = Recorder()
+    q = queue(worker)
+    for n in range(5):
+        q.put(Key(number=n))
+    await q.close(timeout=5)
+    assert len(worker.ran) == 5
+    assert not q.put(Key(number=99))
+
+
+async def test_a_crashing_job_does_not_stop_the_queue() -> None:
+    ran: list[int] = []
+
+    async def worker(key: Key) -> None:
+        if key.number == 1:
+            raise RuntimeError("boom")
+        ran.append(key.number)
+
+    q = WorkQueue(worker, concurrency=1, metrics=Metrics())  # type: ignore[arg-type]
+    q.start()
+    q.put(Key(number=1))
+    q.put(Key(number=2))
+    await q.join()
+    assert ran == [2]
