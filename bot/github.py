@@ -11,7 +11,7 @@ from typing import Any
 
 import aiohttp
 from cachetools import LRUCache
-from gidgethub import HTTPException
+from gidgethub import HTTPException, sansio
 from gidgethub import aiohttp as gh_aiohttp
 
 from .logs import log
@@ -85,6 +85,11 @@ class RingbotGitHub(gh_aiohttp.GitHubAPI):
         if method != "GET":
             log(20, "github write", method=method, url=url, status=status)
         return status, resp_headers, data
+
+    async def post_status(self, url: str, *, data: Any) -> tuple[int, Any]:
+        """POST and return (status, body): some answers differ only by 200 versus 201."""
+        body, _, status = await self._make_request("POST", url, {}, data, sansio.accept_format())
+        return status, body
 
     async def manage_rate_limit(self, *, method: str, url: str) -> None:
         """Before a request: if the quota is spent, wait for its reset (bounded)."""

@@ -64,6 +64,7 @@ class RingsKey:
 
     installation: int
     repo: str
+    default_branch: str
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import pulls
+from . import comments, pulls, rings
 
-HANDLERS: tuple[ModuleType, ...] = (pulls,)
+HANDLERS: tuple[ModuleType, ...] = (pulls, rings, comments)

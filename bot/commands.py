@@ -1,0 +1,213 @@
+"""Slash commands in pull-request comments and `promote:<ring>` labels, parsed without any I/O.
+
+A command is a line whose first non-blank character is `/` followed by a known command name (any case).
+Lines inside fenced code blocks, block quotes and HTML comments are not commands: people quote and
+template them. An unknown `/word` is ignored, since it may belong to another bot; a known command with
+bad arguments becomes a CommandError that says how to write it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from bot.config import is_flag_name
+
+# A comment may not start more work than this; the rest is refused with a CommandError.
+MAX_COMMANDS = 10
+LABEL_PREFIX = "promote:"
+
+USAGE = {
+    "promote": "/promote <ring>",
+    "approve": "/approve [ring]",
+    "reject": "/reject [ring] <reason>",
+    "rollback": "/rollback <ring>",
+    "feature": "/feature <flag> on|off <ring>",
+    "features": "/features",
+    "status": "/status",
+    "help": "/help",
+}
+COMMANDS = tuple(USAGE)
+
+_SUMMARY = {
+    "promote": "deploy the current release of the ring before `<ring>` into `<ring>`, "
+    "if the rules allow it",
+    "approve": "sign off the current release of that ring (default: the highest ring whose "
+    "current release contains this pull request)",
+    "reject": "reject that release; it can never be promoted again; every pull request in it is "
+    "told why",
+    "rollback": "redeploy the last release that succeeded in that ring before the current one "
+    "and is not rejected",
+    "feature": "override one feature toggle in one ring (maintainers)",
+    "features": "reply with the flag × ring table and where each value comes from",
+    "status": "reply with the ring table: each ring, its release, state, since when, by whom",
+    "help": "list the commands",
+}
+
+HELP = "\n".join(
+    [
+        "**ringbot commands** (one per line, at the start of the line):",
+        "",
+        *(f"- `{USAGE[name]}`: {_SUMMARY[name]}" for name in COMMANDS),
+        "",
+        f"A label `{LABEL_PREFIX}<ring>` works like `/promote <ring>`.",
+    ]
+)
+
+_FENCE = re.compile(r"(`{3,}|~{3,})")
+_HTML_COMMENT = re.compile(r"<!--.*?-->")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One well-formed command."""
+
+    name: str  # promote | approve | reject | rollback | feature | features | status | help
+    ring: str | None = None  # as configured, whatever case the comment used
+    reason: str = ""  # reject
+    flag: str | None = None  # feature
+    enabled: bool | None = None  # feature: on -> True, off -> False
+    line: str = ""  # the line it came from, stripped (for a label: the label)
+
+
+@dataclass(frozen=True)
+class CommandError:
+    """A known command written wrongly, with how to write it."""
+
+    line: str
+    message: str
+
+
+def parse_commands(body: str | None, rings: Sequence[str]) -> tuple[Command | CommandError, ...]:
+    """Every command in a comment body, in order, without repeated lines."""
+    results: list[Command | CommandError] = []
+    seen: set[str] = set()
+    for line in _command_lines(body or ""):
+        parsed = _parse_line(line, rings)
+        if parsed is None or line in seen:
+            continue
+        seen.add(line)
+        if len(results) == MAX_COMMANDS:
+            message = f"a comment runs at most {MAX_COMMANDS} commands; put the rest in another one"
+            results.append(CommandError(line, message))
+            break
+        results.append(parsed)
+    return tuple(results)
+
+
+def parse_label(label: str, rings: Sequence[str]) -> Command | CommandError | None:
+    """A `promote:<ring>` label as a /promote command; None for any other label."""
+    text = label.strip()
+    if not text.lower().startswith(LABEL_PREFIX):
+        return None
+    word = text[len(LABEL_PREFIX) :].strip()
+    ring = _ring(word, rings)
+    if ring is None:
+        return CommandError(label, f"label '{label}': {_unknown_ring(word, rings)}")
+    return Command("promote", ring=ring, line=label)
+
+
+def _command_lines(body: str) -> Iterator[str]:
+    """The stripped lines that start with `/`, outside code fences, quotes and HTML comments."""
+    fence: str | None = None
+    in_comment = False
+    for raw in body.splitlines():
+        text = raw.strip()
+        if fence is not None:
+            # A fence closes with the same character, at least as many times, and nothing else.
+            if set(text) == {fence[0]} and len(text) >= len(fence):
+                fence = None
+            continue
+        if in_comment:
+            if "-->" not in text:
+                continue
+            text = text.split("-->", 1)[1].strip()
+            in_comment = False
+        text = _HTML_COMMENT.sub("", text).strip()
+        if "<!--" in text:
+            text = text.split("<!--", 1)[0].strip()
+            in_comment = True
+        opening = _FENCE.match(text)
+        if opening:
+            fence = opening.group(1)
+            continue
+        if text.startswith("/"):
+            yield text
+
+
+def _parse_line(line: str, rings: Sequence[str]) -> Command | CommandError | None:
+    """One `/word ...` line; None when the word is not one of ours."""
+    head, *tail = line.split(maxsplit=1)
+    rest = tail[0] if tail else ""
+    name = head[1:].lower()
+    if name not in USAGE:
+        return None
+    args = rest.split()
+    usage = USAGE[name]
+
+    def error(message: str) -> CommandError:
+        return CommandError(line, message)
+
+    if name in ("features", "status", "help"):
+        return error(f"/{name} takes no arguments: {usage}") if args else Command(name, line=line)
+    if name in ("promote", "rollback"):
+        if not args:
+            return error(f"/{name} needs a ring: {usage}")
+        if len(args) > 1:
+            return error(f"/{name} takes one ring: {usage}")
+        ring = _ring(args[0], rings)
+        if ring is None:
+            return error(f"/{name}: {_unknown_ring(args[0], rings)}")
+        return Command(name, ring=ring, line=line)
+    if name == "approve":
+        if len(args) > 1:
+            return error(f"/approve takes at most one ring: {usage}")
+        ring = _ring(args[0], rings) if args else None
+        if args and ring is None:
+            return error(f"/approve: {_unknown_ring(args[0], rings)}")
+        return Command(name, ring=ring, line=line)
+    if name == "reject":
+        # The first word is the ring only when it names one; otherwise the reason starts there.
+        ring = _ring(args[0], rings) if args else None
+        words = rest.split(maxsplit=1)
+        reason = (words[1] if len(words) > 1 else "") if ring is not None else rest
+        reason = reason.strip()
+        if not reason:
+            return error(f"/reject needs a reason: {usage}")
+        return Command(name, ring=ring, reason=reason, line=line)
+    return _parse_feature(line, args, rings)
+
+
+def _parse_feature(line: str, args: list[str], rings: Sequence[str]) -> Command | CommandError:
+    """`/feature <flag> on|off <ring>`."""
+    usage = USAGE["feature"]
+    if len(args) != 3:
+        return CommandError(line, f"/feature needs a flag, on or off, and a ring: {usage}")
+    flag, state, word = args
+    if not is_flag_name(flag):
+        return CommandError(
+            line,
+            f"/feature: '{flag}' is not a flag name (letters, digits, '_' and '-'): {usage}",
+        )
+    if state.lower() not in ("on", "off"):
+        return CommandError(line, f"/feature: '{state}' is neither on nor off: {usage}")
+    ring = _ring(word, rings)
+    if ring is None:
+        return CommandError(line, f"/feature: {_unknown_ring(word, rings)}")
+    return Command("feature", ring=ring, flag=flag, enabled=state.lower() == "on", line=line)
+
+
+def _ring(word: str, rings: Sequence[str]) -> str | None:
+    """The configured ring `word` names, ignoring case."""
+    return next((ring for ring in rings if ring.lower() == word.lower()), None)
+
+
+def _unknown_ring(word: str, rings: Sequence[str]) -> str:
+    """Why `word` is not a ring, with the closest ring (or the only one it begins) as a hint."""
+    starts = [ring for ring in rings if ring.lower().startswith(word.lower())]
+    close = starts if len(starts) == 1 else difflib.get_close_matches(word.lower(), rings, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    known = ", ".join(rings) if rings else "none"
+    return f"unknown ring '{word}'{hint}. Rings: {known}"

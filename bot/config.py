@@ -1,0 +1,712 @@
+"""`.github/ringbot.yml` parsed into frozen, typed objects; an invalid file comes back as errors, not guesses.
+
+Decisions where SPEC is silent:
+
+- An empty file (or one holding only comments) means "all defaults", like no file at all.
+- A ring left without `approvals` needs 1 sign-off in the previous ring when it is manual and 0 when it is
+  `auto: true`: an auto ring follows by itself once the previous ring is live and baked. The first ring has
+  no previous ring, so it defaults to 0 approvals and 0 bake, and setting either there is an error.
+- `production` (optional, per ring) overrides SPEC's rule that the ring named "production" and every ring
+  after it deploy with `production_environment: true`; without it that rule applies, so a list without a
+  ring named "production" has no production ring unless one says `production: true`.
+- `users` (optional, per ring) is how many users the ring reaches: the release's blast radius there.
+- Every mistake is an error, including unknown keys, keys set twice, duplicate list entries, and values
+  YAML reads as another type (`name: no` is the boolean false; quote it as 'no').
+- `merge_gate:` or `features:` left empty (null) mean their defaults; anywhere else null is a type error.
+- Environment names are compared without case, because GitHub treats them so.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+from typing import TypeVar
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from bot.models import Permission
+
+CONFIG_PATH = ".github/ringbot.yml"
+MERGE_GATE_CHECK = "ringbot/merge-gate"
+DEFAULT_RELEASE_TAG = "v{date}-{sha7}"
+RELEASE_TAG_PLACEHOLDERS = ("date", "sha7", "sha", "ring")
+# A label is at most 50 characters, and `promote:` takes 8 of them.
+MAX_RING_NAME = 42
+
+_RING_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_FLAG_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+_DURATION = re.compile(r"(?:(\d{1,6})d)?(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,6})s)?")
+_PERMISSIONS = ("read", "triage", "write", "maintain", "admin")
+
+_TOP_KEYS = ("merge_gate", "rings", "features", "feature_admins", "release_tag")
+_GATE_KEYS = ("approvals", "required_checks", "dismiss_stale_approvals", "blocking_labels")
+_RING_KEYS = (
+    "name",
+    "environment",
+    "auto",
+    "approvals",
+    "bake",
+    "promoters",
+    "release",
+    "users",
+    "production",
+)
+
+_TAG = "tag:yaml.org,2002:"
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class RingConfig:
+    """One ring: a GitHub Environment a release enters after the ring before it."""
+
+    name: str
+    environment: str
+    auto: bool
+    approvals: int  # sign-offs needed in the previous ring before entering this one
+    bake: timedelta  # least time live in the previous ring before entering this one
+    promoters: Permission  # least repository permission allowed to promote into this ring
+    release: bool = False  # publish a GitHub Release when a release enters this ring
+    users: int | None = None  # how many users the ring reaches (blast radius), if known
+    production: bool = False  # deployments here set production_environment
+
+
+@dataclass(frozen=True)
+class MergeGateConfig:
+    """What the `ringbot/merge-gate` check asks of a pull request."""
+
+    approvals: int = 1
+    required_checks: tuple[str, ...] = ()  # empty: every other check on the head commit
+    dismiss_stale_approvals: bool = False
+    blocking_labels: tuple[str, ...] = ("do-not-merge", "hold")
+
+
+def _no_features() -> Mapping[str, frozenset[str]]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Config:
+    """A repository's whole ringbot configuration."""
+
+    merge_gate: MergeGateConfig
+    rings: tuple[RingConfig, ...]
+    # flag -> names of the rings where it is on; read-only
+    features: Mapping[str, frozenset[str]] = field(default_factory=_no_features, hash=False)
+    feature_admins: Permission = Permission.MAINTAIN
+    release_tag: str = DEFAULT_RELEASE_TAG
+
+    @property
+    def ring_names(self) -> tuple[str, ...]:
+        """The ring names in order."""
+        return tuple(ring.name for ring in self.rings)
+
+    def ring(self, name: str) -> RingConfig | None:
+        """The ring called `name`, or None."""
+        return next((ring for ring in self.rings if ring.name == name), None)
+
+    def index(self, name: str) -> int:
+        """The position of ring `name`; KeyError when there is no such ring."""
+        for position, ring in enumerate(self.rings):
+            if ring.name == name:
+                return position
+        raise KeyError(name)
+
+    def previous(self, ring: RingConfig) -> RingConfig | None:
+        """The ring before `ring`, or None for the first ring."""
+        position = self.index(ring.name)
+        return self.rings[position - 1] if position > 0 else None
+
+    def next(self, ring: RingConfig) -> RingConfig | None:
+        """The ring after `ring`, or None for the last ring."""
+        position = self.index(ring.name)
+        return self.rings[position + 1] if position + 1 < len(self.rings) else None
+
+    def flags_on(self, ring: str) -> frozenset[str]:
+        """The flags the file turns on in ring `ring`."""
+        return frozenset(flag for flag, rings in self.features.items() if ring in rings)
+
+    def tag_for(self, sha: str, ring: str, when: datetime) -> str:
+        """The release tag for `sha` entering `ring` at `when`."""
+        return render_release_tag(self.release_tag, sha=sha, ring=ring, when=when)
+
+
+@dataclass(frozen=True)
+class ConfigError:
+    """One thing wrong with the file: where, what, and on which line."""
+
+    path: str  # "rings[2].bake"; "" for the file as a whole
+    message: str
+    line: int | None  # 1-based
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        line = f" (line {self.line})" if self.line is not None else ""
+        return f"{where}{self.message}{line}"
+
+
+@dataclass(frozen=True)
+class ConfigErrors:
+    """Every error found in an invalid file, in file order."""
+
+    errors: tuple[ConfigError, ...]
+
+    def __str__(self) -> str:
+        return "\n".join(str(error) for error in self.errors)
+
+
+DEFAULT_RINGS = (
+    RingConfig("dev", "dev", auto=True, approvals=0, bake=timedelta(0), promoters=Permission.WRITE),
+    RingConfig(
+        "internal",
+        "internal",
+        auto=False,
+        approvals=1,
+        bake=timedelta(0),
+        promoters=Permission.WRITE,
+    ),
+    RingConfig(
+        "early-adopters",
+        "early-adopters",
+        auto=False,
+        approvals=1,
+        bake=timedelta(hours=24),
+        promoters=Permission.WRITE,
+    ),
+    RingConfig(
+        "production",
+        "production",
+        auto=False,
+        approvals=1,
+        bake=timedelta(hours=48),
+        promoters=Permission.MAINTAIN,
+        production=True,
+    ),
+    RingConfig(
+        "on-premises",
+        "on-premises",
+        auto=True,
+        approvals=0,
+        bake=timedelta(0),
+        promoters=Permission.WRITE,
+        release=True,
+        production=True,
+    ),
+)
+DEFAULT_CONFIG = Config(merge_gate=MergeGateConfig(), rings=DEFAULT_RINGS)
+
+
+def feature_variable(flag: str) -> str:
+    """The environment variable that holds `flag`: "new-grid" -> "FEATURE_NEW_GRID"."""
+    return "FEATURE_" + flag.upper().replace("-", "_")
+
+
+def is_flag_name(text: str) -> bool:
+    """Whether `text` can name a feature flag."""
+    return _FLAG_NAME.fullmatch(text) is not None
+
+
+def is_ring_name(text: str) -> bool:
+    """Whether `text` can name a ring (it is used in commands and labels)."""
+    return len(text) <= MAX_RING_NAME and _RING_NAME.fullmatch(text) is not None
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """Read a duration like 36h, 90m, 1d12h, 45s or 0; None for anything else, bare numbers too."""
+    text = text.strip()
+    if text == "0":
+        return timedelta(0)
+    match = _DURATION.fullmatch(text)
+    if not text or match is None:
+        return None
+    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def format_duration(value: timedelta) -> str:
+    """A timedelta in the file's own notation: 1d12h, 90m -> 1h30m, 0 -> 0."""
+    seconds = int(value.total_seconds())
+    if seconds <= 0:
+        return "0"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)
+
+
+def render_release_tag(template: str, *, sha: str, ring: str, when: datetime) -> str:
+    """Fill a `release_tag` template; {date} is the UTC date of `when` as YYYY.MM.DD."""
+    moment = when.astimezone(UTC) if when.tzinfo else when
+    return template.format(date=moment.strftime("%Y.%m.%d"), sha7=sha[:7], sha=sha, ring=ring)
+
+
+def parse_config(text: str | None) -> Config | ConfigErrors:
+    """Parse the file's text (None: there is no file) into a Config, or every error in it."""
+    if text is None:
+        return DEFAULT_CONFIG
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "unreadable"
+        line = mark.line + 1 if mark is not None else None
+        return ConfigErrors((ConfigError("", f"invalid YAML: {problem}", line),))
+    except yaml.YAMLError as exc:  # e.g. a character YAML does not allow
+        return ConfigErrors((ConfigError("", f"invalid YAML: {exc}", None),))
+    reader = _Reader()
+    config = reader.config(root)
+    if reader.errors:
+        return ConfigErrors(tuple(sorted(reader.errors, key=_file_order)))
+    return config
+
+
+def _file_order(error: ConfigError) -> tuple[int, str]:
+    return (error.line or 0, error.path)
+
+
+def _line(node: Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _kind(node: Node) -> str:
+    """How YAML read a node, for messages: "'x' (a string)", "no (a YAML boolean)", "a list"."""
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    kinds = {
+        "str": "a string",
+        "int": "a number",
+        "float": "a decimal number",
+        "bool": "a YAML boolean",
+        "timestamp": "a YAML date",
+    }
+    tag = str(node.tag).removeprefix(_TAG)
+    if tag == "null":
+        return "nothing (null)"
+    if tag == "str":
+        return f"'{node.value}' (a string)"
+    return f"{node.value} ({kinds.get(tag, 'an unsupported value')})"
+
+
+def _is(node: Node, tag: str) -> bool:
+    return isinstance(node, ScalarNode) and node.tag == _TAG + tag
+
+
+def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+class _Reader:
+    """Walks the composed YAML nodes, collecting every error instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.errors: list[ConfigError] = []
+        # Ring names as written, valid or not, so features naming a misspelt ring do not cascade.
+        self.given_ring_names: set[str] = set()
+        self.rings_unknown = False
+
+    def error(self, path: str, message: str, node: Node | None) -> None:
+        self.errors.append(ConfigError(path, message, _line(node) if node is not None else None))
+
+    # -- documents and sections ------------------------------------------------------------------
+
+    def config(self, root: Node | None) -> Config:
+        if root is None or _is(root, "null"):
+            return DEFAULT_CONFIG
+        fields = self.mapping(root, "", _TOP_KEYS)
+        if fields is None:
+            return DEFAULT_CONFIG
+        gate = fields.get("merge_gate")
+        merge_gate = (
+            MergeGateConfig() if gate is None or _is(gate, "null") else self.merge_gate(gate)
+        )
+        rings = self.rings(fields["rings"]) if "rings" in fields else DEFAULT_RINGS
+        flags = fields.get("features")
+        features: Mapping[str, frozenset[str]] = (
+            _no_features()
+            if flags is None or _is(flags, "null")
+            else self.features(flags, tuple(ring.name for ring in rings))
+        )
+        admins = self.value(fields, "feature_admins", "", self.permission, Permission.MAINTAIN)
+        tag = self.value(fields, "release_tag", "", self.release_tag, DEFAULT_RELEASE_TAG)
+        return Config(merge_gate, rings, features, admins, tag)
+
+    def merge_gate(self, node: Node) -> MergeGateConfig:
+        path = "merge_gate"
+        fields = self.mapping(node, path, _GATE_KEYS)
+        if fields is None:
+            return MergeGateConfig()
+        default = MergeGateConfig()
+        checks: tuple[str, ...] = self.value(fields, "required_checks", path, self.strings, ())
+        if MERGE_GATE_CHECK in checks:
+            self.error(
+                f"{path}.required_checks",
+                f"'{MERGE_GATE_CHECK}' is ringbot's own check; it cannot require itself",
+                fields["required_checks"],
+            )
+        return MergeGateConfig(
+            approvals=self.value(fields, "approvals", path, self.count, default.approvals),
+            required_checks=checks,
+            dismiss_stale_approvals=self.value(
+                fields, "dismiss_stale_approvals", path, self.boolean, False
+            ),
+            blocking_labels=self.value(
+                fields, "blocking_labels", path, self.strings, default.blocking_labels
+            ),
+        )
+
+    def rings(self, node: Node) -> tuple[RingConfig, ...]:
+        path = "rings"
+        if not isinstance(node, SequenceNode) or not node.value:
+            got = "an empty list" if isinstance(node, SequenceNode) else _kind(node)
+            self.error(path, f"expected a list of at least one ring, got {got}", node)
+            self.rings_unknown = True
+            return DEFAULT_RINGS
+        rings: list[RingConfig] = []
+        names: dict[str, int] = {}
+        environments: dict[str, str] = {}
+        explicit_production: list[bool | None] = []
+        for position, item in enumerate(node.value):
+            parsed = self.ring(item, f"{path}[{position}]", position)
+            if parsed is None:
+                continue
+            ring, production, fields = parsed
+            if ring.name in names:
+                self.error(
+                    f"{path}[{position}].name",
+                    f"ring '{ring.name}' is listed twice (first at line {names[ring.name]})",
+                    fields["name"],
+                )
+                continue
+            names[ring.name] = _line(fields["name"])
+            env_key = ring.environment.lower()
+            if env_key in environments:
+                self.error(
+                    f"{path}[{position}].environment",
+                    f"environment '{ring.environment}' is already used by ring "
+                    f"'{environments[env_key]}'",
+                    fields.get("environment", fields["name"]),
+                )
+            environments.setdefault(env_key, ring.name)
+            rings.append(ring)
+            explicit_production.append(production)
+        return _with_production(rings, explicit_production)
+
+    def ring(
+        self, node: Node, path: str, position: int
+    ) -> tuple[RingConfig, bool | None, dict[str, Node]] | None:
+        """One ring entry, its explicit `production` and its fields; None when it has no valid name."""
+        fields = self.mapping(node, path, _RING_KEYS)
+        if fields is None:
+            return None
+        if "name" not in fields:
+            self.error(path, "a ring needs a name", node)
+        elif isinstance(fields["name"], ScalarNode):
+            self.given_ring_names.add(str(fields["name"].value))
+        name = self.value(fields, "name", path, self.ring_name, "")
+        auto = self.value(fields, "auto", path, self.boolean, False)
+        first = position == 0
+        for key in ("approvals", "bake"):
+            if first and key in fields and self.value(fields, key, path, self.zero, True) is False:
+                self.error(
+                    _join(path, key),
+                    f"the first ring has no ring before it, so it cannot ask for {key} there",
+                    fields[key],
+                )
+        approvals = self.value(fields, "approvals", path, self.count, 0 if first or auto else 1)
+        ring = RingConfig(
+            name=name,
+            environment=self.value(fields, "environment", path, self.environment, name),
+            auto=auto,
+            approvals=approvals,
+            bake=self.value(fields, "bake", path, self.duration, timedelta(0)),
+            promoters=self.value(fields, "promoters", path, self.permission, Permission.WRITE),
+            release=self.value(fields, "release", path, self.boolean, False),
+            users=self.value(fields, "users", path, self.count, None),
+        )
+        production = self.value(fields, "production", path, self.boolean, None)
+        return (ring, production, fields) if name else None
+
+    def features(self, node: Node, rings: tuple[str, ...]) -> Mapping[str, frozenset[str]]:
+        path = "features"
+        if not isinstance(node, MappingNode):
+            self.error(path, f"expected flag: [rings] pairs, got {_kind(node)}", node)
+            return _no_features()
+        features: dict[str, frozenset[str]] = {}
+        variables: dict[str, str] = {}
+        for key, value in node.value:
+            flag = str(key.value) if isinstance(key, ScalarNode) else ""
+            flag_path = _join(path, flag)
+            if not _is(key, "str"):
+                self.error(
+                    flag_path or path,
+                    f"a flag name must be a string, got {_kind(key)}; quote it as '{flag}'",
+                    key,
+                )
+                continue
+            if flag in features:
+                self.error(flag_path, f"flag '{flag}' is listed twice", key)
+                continue
+            if not is_flag_name(flag):
+                self.error(
+                    flag_path,
+                    f"'{flag}' is not a usable flag name: use letters, digits, '_' and '-', "
+                    "starting with a letter or digit",
+                    key,
+                )
+            elif feature_variable(flag) in variables:
+                self.error(
+                    flag_path,
+                    f"flags '{variables[feature_variable(flag)]}' and '{flag}' would both be "
+                    f"stored as {feature_variable(flag)}",
+                    key,
+                )
+            else:
+                variables[feature_variable(flag)] = flag
+            on = self.strings(value, flag_path)
+            for position, ring in enumerate(on or ()):
+                if (
+                    ring not in rings
+                    and ring not in self.given_ring_names
+                    and not self.rings_unknown
+                ):
+                    hint = _suggest(ring, rings) or f"the rings are {', '.join(rings)}"
+                    self.error(
+                        f"{flag_path}[{position}]",
+                        f"unknown ring '{ring}'; {hint}",
+                        value.value[position],
+                    )
+            features[flag] = frozenset(on or ())
+        return MappingProxyType(features)
+
+    # -- fields ----------------------------------------------------------------------------------
+
+    def value(
+        self,
+        fields: Mapping[str, Node],
+        key: str,
+        path: str,
+        parse: Callable[[Node, str], _T | None],
+        default: _T,
+    ) -> _T:
+        """Parse `fields[key]`; the default when it is missing or invalid (the error is recorded)."""
+        node = fields.get(key)
+        if node is None:
+            return default
+        parsed = parse(node, _join(path, key))
+        return default if parsed is None else parsed
+
+    def mapping(self, node: Node, path: str, known: tuple[str, ...]) -> dict[str, Node] | None:
+        """A mapping's values by key; unknown and repeated keys are errors."""
+        if not isinstance(node, MappingNode):
+            what = (
+                "expected a mapping of settings"
+                if path
+                else "the file must be a mapping of settings"
+            )
+            self.error(path, f"{what}, got {_kind(node)}", node)
+            return None
+        fields: dict[str, Node] = {}
+        for key, value in node.value:
+            if not isinstance(key, ScalarNode):
+                self.error(path, f"keys must be plain words, got {_kind(key)}", key)
+                continue
+            name = str(key.value)
+            if name not in known:
+                hint = _suggest(name, known) or f"known keys are {', '.join(known)}"
+                self.error(_join(path, name), f"unknown key '{name}'; {hint}", key)
+            elif name in fields:
+                first = _line(fields[name])
+                self.error(_join(path, name), f"'{name}' is set twice (first at line {first})", key)
+            else:
+                fields[name] = value
+        return fields
+
+    def string(self, node: Node, path: str) -> str | None:
+        if _is(node, "str"):
+            return str(node.value)
+        hint = ""
+        if isinstance(node, ScalarNode) and not _is(node, "null"):
+            hint = f"; quote it as '{node.value}'"
+        self.error(path, f"expected a string, got {_kind(node)}{hint}", node)
+        return None
+
+    def boolean(self, node: Node, path: str) -> bool | None:
+        if _is(node, "bool"):
+            return bool(yaml.constructor.SafeConstructor.bool_values[str(node.value).lower()])
+        self.error(path, f"expected true or false, got {_kind(node)}", node)
+        return None
+
+    def count(self, node: Node, path: str) -> int | None:
+        """A whole number, zero or more."""
+        if isinstance(node, ScalarNode) and _is(node, "int"):
+            number = yaml.constructor.SafeConstructor().construct_yaml_int(node)
+            if number >= 0:
+                return int(number)
+            self.error(path, f"{node.value} is negative; use 0 or more", node)
+            return None
+        self.error(path, f"expected a whole number, got {_kind(node)}", node)
+        return None
+
+    def zero(self, node: Node, path: str) -> bool | None:
+        """Whether a count or duration is zero, for checks on the first ring; None: not a number."""
+        if _is(node, "int"):
+            return str(node.value).strip() in ("0", "+0", "-0")
+        if _is(node, "str"):
+            value = parse_duration(str(node.value))
+            return None if value is None else not value
+        return None
+
+    def strings(self, node: Node, path: str) -> tuple[str, ...] | None:
+        """A list of distinct, non-empty strings."""
+        if not isinstance(node, SequenceNode):
+            self.error(path, f"expected a list of strings, got {_kind(node)}", node)
+            return None
+        items: list[str] = []
+        valid = True
+        for position, item in enumerate(node.value):
+            item_path = f"{path}[{position}]"
+            text = self.string(item, item_path)
+            if text is None:
+                valid = False
+            elif not text.strip():
+                self.error(item_path, "an entry cannot be empty", item)
+                valid = False
+            elif text in items:
+                self.error(item_path, f"'{text}' is listed twice", item)
+                valid = False
+            else:
+                items.append(text)
+        return tuple(items) if valid else None
+
+    def ring_name(self, node: Node, path: str) -> str | None:
+        name = self.string(node, path)
+        if name is None:
+            return None
+        if not name:
+            self.error(path, "a ring name cannot be empty", node)
+            return None
+        if not is_ring_name(name):
+            self.error(
+                path,
+                f"'{name}' is not a usable ring name: use at most {MAX_RING_NAME} lower-case "
+                "letters, digits, '.', '_' and '-', starting with a letter or digit",
+                node,
+            )
+            return None
+        return name
+
+    def environment(self, node: Node, path: str) -> str | None:
+        name = self.string(node, path)
+        if name is not None and not name.strip():
+            self.error(path, "an environment name cannot be empty", node)
+            return None
+        return name
+
+    def duration(self, node: Node, path: str) -> timedelta | None:
+        if _is(node, "str"):
+            value = parse_duration(str(node.value))
+            if value is None:
+                self.error(path, f"'{node.value}' is not a duration like 36h", node)
+            return value
+        if _is(node, "int") and str(node.value) == "0":
+            return timedelta(0)
+        if _is(node, "int"):
+            self.error(
+                path,
+                f"{node.value} is not a duration like 36h: add a unit (s, m, h or d)",
+                node,
+            )
+            return None
+        self.error(path, f"expected a duration like 36h, got {_kind(node)}", node)
+        return None
+
+    def permission(self, node: Node, path: str) -> Permission | None:
+        text = self.string(node, path)
+        if text is None:
+            return None
+        if text in _PERMISSIONS:
+            return Permission.parse(text)
+        hint = _suggest(text, _PERMISSIONS) or "use read, triage, write, maintain or admin"
+        self.error(path, f"'{text}' is not a permission; {hint}", node)
+        return None
+
+    def release_tag(self, node: Node, path: str) -> str | None:
+        template = self.string(node, path)
+        if template is None:
+            return None
+        problem = _tag_problem(template)
+        if problem:
+            self.error(path, f"'{template}' {problem}", node)
+            return None
+        return template
+
+
+def _tag_problem(template: str) -> str:
+    """Why `template` cannot make release tags, or ""."""
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError:
+        return "has a { or } without its partner"
+    names = [name for _, name, _, _ in parts if name is not None]
+    for _, name, spec, conversion in parts:
+        if name is not None and (name not in RELEASE_TAG_PLACEHOLDERS or spec or conversion):
+            known = ", ".join("{" + known + "}" for known in RELEASE_TAG_PLACEHOLDERS)
+            shown = "{" + name + (f"!{conversion}" if conversion else "")
+            shown += (f":{spec}" if spec else "") + "}"
+            return f"has an unknown placeholder {shown}; use {known}"
+    if "sha" not in names and "sha7" not in names:
+        return "must contain {sha7} or {sha}, so each release gets its own tag"
+    sample = template.format(date="2024.01.31", sha7="0" * 7, sha="0" * 40, ring="dev")
+    if _bad_ref(sample):
+        return "does not make a valid git tag name"
+    return ""
+
+
+def _bad_ref(name: str) -> bool:
+    """Whether git would refuse `name` as a tag (git check-ref-format, roughly)."""
+    if any(ord(char) < 0x21 or char in "~^:?*[\\\x7f" for char in name):
+        return True
+    if ".." in name or "@{" in name or "//" in name or name in ("", "@"):
+        return True
+    if name.startswith(("-", "/")) or name.endswith(("/", ".", ".lock")):
+        return True
+    return any(part.startswith(".") or part.endswith(".lock") for part in name.split("/"))
+
+
+def _with_production(
+    rings: list[RingConfig], explicit: list[bool | None]
+) -> tuple[RingConfig, ...]:
+    """Mark production rings: from the first one named "production" or marked so, unless overridden."""
+    start = next(
+        (
+            position
+            for position, ring in enumerate(rings)
+            if explicit[position] is True
+            or (ring.name == "production" and explicit[position] is None)
+        ),
+        len(rings),
+    )
+    return tuple(
+        replace(
+            ring,
+            production=position >= start
+            if explicit[position] is None
+            else bool(explicit[position]),
+        )
+        for position, ring in enumerate(rings)
+    )

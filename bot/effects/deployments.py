@@ -1,0 +1,60 @@
+"""Enter rings (deployments) and record sign-offs and rejections (the App's deployment statuses)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import RingConfig
+from ..context import Ctx
+from ..logs import log
+from . import write_once
+
+
+async def create_deployment(ctx: Ctx, ring: RingConfig, sha: str, *, reason: str) -> int:
+    """Deploy exactly `sha` into the ring's environment; at most one deployment per attempt."""
+    body = {
+        "ref": sha,  # the full SHA we checked, never a branch name
+        "environment": ring.environment,
+        "auto_merge": False,
+        "required_contexts": [],  # ringbot has already checked them
+        "production_environment": ring.production,
+        "transient_environment": False,
+        "description": f"ringbot: {reason}"[:140],
+        "payload": {"ring": ring.name, "release": sha, "reason": reason},
+    }
+
+    async def create() -> dict[str, Any]:
+        data: dict[str, Any] = await ctx.gh.post(f"/repos/{ctx.repo}/deployments", data=body)
+        return data
+
+    async def reread() -> dict[str, Any] | None:
+        url = f"/repos/{ctx.repo}/deployments?sha={sha}&environment={ring.environment}"
+        found = [
+            d
+            for d in await ctx.gh.getitem(url)
+            if (d.get("creator") or {}).get("login", "").lower() == ctx.identity.bot_login.lower()
+        ]
+        return max(found, key=lambda d: int(d["id"]), default=None)
+
+    data = await write_once(create, reread)
+    log(20, "deployment created", repo=ctx.repo, ring=ring.name, sha=sha, id=data.get("id"))
+    return int(data["id"])
+
+
+async def record(ctx: Ctx, deployment_id: int, state: str, description: str) -> None:
+    """Write one ledger entry on a deployment, keeping its state and every other deployment's."""
+    url = f"/repos/{ctx.repo}/deployments/{deployment_id}/statuses"
+    body = {"state": state, "description": description, "auto_inactive": False}
+
+    async def create() -> dict[str, Any]:
+        data: dict[str, Any] = await ctx.gh.post(url, data=body)
+        return data
+
+    async def reread() -> dict[str, Any] | None:
+        for status in await ctx.gh.getitem(f"{url}?per_page=100"):
+            if status.get("description") == description:
+                return dict(status)
+        return None
+
+    await write_once(create, reread)
+    log(20, "ledger entry written", repo=ctx.repo, deployment=deployment_id, entry=description)

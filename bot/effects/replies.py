@@ -1,0 +1,70 @@
+"""Talk back on pull requests: reactions, replies, and removing a handled label."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from gidgethub import BadRequest
+
+from ..context import Ctx
+from . import write_once
+
+
+def reply_marker(comment_id: int) -> str:
+    """The hidden marker that finds our reply to a comment again."""
+    return f"<!-- ringbot:reply-to:{comment_id} -->"
+
+
+async def react(ctx: Ctx, comment_id: int, content: str) -> bool:
+    """Add a reaction; True when it is new (GitHub answers 200 for one that already exists)."""
+    status, _ = await ctx.gh.post_status(
+        f"/repos/{ctx.repo}/issues/comments/{comment_id}/reactions", data={"content": content}
+    )
+    return status == 201
+
+
+async def find_reply(ctx: Ctx, number: int, marker: str) -> dict[str, Any] | None:
+    """Our earlier comment carrying `marker` on the pull request, if any."""
+    url = f"/repos/{ctx.repo}/issues/{number}/comments?per_page=100"
+    async for comment in ctx.gh.getiter(url):
+        if marker in (comment.get("body") or "") and (
+            (comment.get("user") or {}).get("login", "").lower() == ctx.identity.bot_login.lower()
+        ):
+            return dict(comment)
+    return None
+
+
+async def reply(
+    ctx: Ctx, number: int, body: str, *, marker: str, check_first: bool
+) -> dict[str, Any]:
+    """Post (or, when one exists and `check_first`, edit) our marked reply on the pull request."""
+    text = f"{body}\n\n{marker}"
+    if check_first:
+        found = await find_reply(ctx, number, marker)
+        if found is not None:
+            if found.get("body") != text:
+                await ctx.gh.patch(
+                    f"/repos/{ctx.repo}/issues/comments/{found['id']}", data={"body": text}
+                )
+            return found
+
+    async def create() -> dict[str, Any]:
+        data: dict[str, Any] = await ctx.gh.post(
+            f"/repos/{ctx.repo}/issues/{number}/comments", data={"body": text}
+        )
+        return data
+
+    async def reread() -> dict[str, Any] | None:
+        return await find_reply(ctx, number, marker)
+
+    return await write_once(create, reread)
+
+
+async def remove_label(ctx: Ctx, number: int, label: str) -> None:
+    """Take a label off a pull request; one already gone is fine."""
+    try:
+        await ctx.gh.delete(f"/repos/{ctx.repo}/issues/{number}/labels/{quote(label, safe='')}")
+    except BadRequest as exc:
+        if exc.status_code != 404:
+            raise

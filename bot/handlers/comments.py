@@ -1,0 +1,304 @@
+"""Commands: `/promote`, `/approve`, `/reject`, `/rollback`, `/status`, `/help` in pull-request
+comments, and `promote:<ring>` labels. Each runs: snapshot -> decide -> apply -> reply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gidgethub import routing, sansio
+
+from .. import ring_snapshot, snapshot
+from ..commands import HELP, LABEL_PREFIX, Command, CommandError, parse_commands, parse_label
+from ..config import Config, ConfigErrors
+from ..context import Ctx
+from ..effects import deployments as deploy
+from ..effects.replies import react, remove_label, reply, reply_marker
+from ..ledger import encode_rejection
+from ..logs import log
+from ..messages import rings as say
+from ..models import Permission, PullRequest
+from ..policy.rings import (
+    RingState,
+    current_release,
+    decide_promotion,
+    decide_rejection,
+    decide_rollback,
+    decide_signoff,
+    rejection_of,
+)
+from ..webhook import Triage
+from ..work import CommandKey, LabelKey
+
+router = routing.Router()
+
+
+@router.register("issue_comment", action="created")
+async def comment_created(event: sansio.Event, triage: Triage) -> None:
+    """A new pull-request comment from a person may carry commands (edits never count)."""
+    data = event.data
+    comment, issue = data["comment"], data["issue"]
+    user = comment.get("user") or {}
+    if user.get("type") == "Bot" or str(user.get("login", "")).endswith("[bot]"):
+        return  # bots, ourselves included, never command us
+    if "pull_request" not in issue or "/" not in (comment.get("body") or ""):
+        return
+    triage.enqueue(
+        CommandKey(
+            int(data["installation"]["id"]),
+            str(data["repository"]["full_name"]),
+            int(issue["number"]),
+            int(comment["id"]),
+            str(user.get("login", "")),
+            str(comment.get("body") or ""),
+        )
+    )
+
+
+@router.register("pull_request", action="labeled")
+async def labeled(event: sansio.Event, triage: Triage) -> None:
+    """A `promote:<ring>` label works like `/promote <ring>` for whoever added it."""
+    data = event.data
+    name = str((data.get("label") or {}).get("name", ""))
+    sender = data.get("sender") or {}
+    if not name.lower().startswith(LABEL_PREFIX) or sender.get("type") == "Bot":
+        return
+    triage.enqueue(
+        LabelKey(
+            int(data["installation"]["id"]),
+            str(data["repository"]["full_name"]),
+            int(data["pull_request"]["number"]),
+            name,
+            str(sender.get("login", "")),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did: the reply text and whether it was refused."""
+
+    text: str
+    refused: bool
+
+
+async def command_job(ctx: Ctx, key: CommandKey) -> None:
+    """Acknowledge, run every command of the comment, reply once, react with the result."""
+    config = await snapshot.load_config(ctx)
+    rings = [r.name for r in config.rings] if isinstance(config, Config) else []
+    parsed = parse_commands(key.body, rings)
+    if not parsed:
+        return
+    # 200 instead of 201 means we saw this comment before (a redelivery): look before writing.
+    first_time = await react(ctx, key.comment_id, "eyes")
+    outcomes = [await run(ctx, config, key.number, key.author, item) for item in parsed]
+    text = "\n\n".join(o.text for o in outcomes)
+    await reply(
+        ctx,
+        key.number,
+        f"@{key.author}\n\n{text}",
+        marker=reply_marker(key.comment_id),
+        check_first=not first_time,
+    )
+    refused = any(o.refused for o in outcomes)
+    await react(ctx, key.comment_id, "confused" if refused else "rocket")
+
+
+async def label_job(ctx: Ctx, key: LabelKey) -> None:
+    """Run a `promote:<ring>` label as a command, then take the label off."""
+    config = await snapshot.load_config(ctx)
+    rings = [r.name for r in config.rings] if isinstance(config, Config) else []
+    command = parse_label(key.label, rings)
+    if command is None:
+        return
+    outcome = await run(ctx, config, key.number, key.actor, command)
+    marker = f"<!-- ringbot:label:{key.label}:{key.actor} -->"
+    await reply(
+        ctx,
+        key.number,
+        f"@{key.actor} (label `{key.label}`)\n\n{outcome.text}",
+        marker=marker,
+        check_first=False,
+    )
+    await remove_label(ctx, key.number, key.label)
+
+
+async def run(
+    ctx: Ctx, config: Config | ConfigErrors, number: int, actor: str, item: Command | CommandError
+) -> Outcome:
+    """Run one parsed command and say what happened."""
+    if isinstance(config, ConfigErrors):
+        errors = "\n".join(f"- {e}" for e in config.errors)
+        return Outcome(
+            "😕 ringbot will not act on this repository until `.github/ringbot.yml` is fixed:\n"
+            + errors,
+            True,
+        )
+    if isinstance(item, CommandError):
+        return Outcome(f"😕 `{item.line}`: {item.message}", True)
+    if item.name == "help":
+        return Outcome(HELP, False)
+    permission = await snapshot.permission(ctx, actor)
+    if item.name == "status":
+        states = await ring_snapshot.all_rings(ctx, config)
+        return Outcome(
+            say.render_ring_table(config, states, ctx.now(), ctx.identity.bot_login), False
+        )
+    pull = await snapshot.pull_request(ctx, number)
+    if item.name == "promote" and item.ring:
+        return await promote(ctx, config, pull, actor, permission, item.ring)
+    if item.name == "approve":
+        return await sign_off(ctx, config, pull, actor, permission, item.ring)
+    if item.name == "reject":
+        return await reject(ctx, config, pull, actor, permission, item.ring, item.reason)
+    if item.name == "rollback" and item.ring:
+        return await rollback(ctx, config, actor, permission, item.ring)
+    return Outcome(f"😕 `{item.line}` is not available yet.", True)
+
+
+async def _contained(ctx: Ctx, pull: PullRequest, state: RingState) -> bool | None:
+    release = current_release(state, ctx.identity.bot_login)
+    if release is None or not pull.merged or not pull.merge_commit_sha:
+        return None
+    return await ring_snapshot.contains(ctx, pull.merge_commit_sha, release.sha)
+
+
+async def promote(
+    ctx: Ctx, config: Config, pull: PullRequest, actor: str, permission: Permission, target: str
+) -> Outcome:
+    """`/promote <ring>`: deploy the previous ring's current release, if the rules allow."""
+    ring = config.ring(target)
+    before = config.previous(ring) if ring else None
+    deployments = await ring_snapshot.recent_deployments(ctx)
+    previous = await ring_snapshot.ring_state(ctx, before, deployments) if before else None
+    into = await ring_snapshot.ring_state(ctx, ring, deployments) if ring else None
+    contained = await _contained(ctx, pull, previous) if previous else None
+    signers: dict[str, Permission] = {}
+    if ring is not None and ring.promoters > Permission.WRITE and previous is not None:
+        # A sign-off was only written after a write check; a stricter ring re-reads signers.
+        release = current_release(previous, ctx.identity.bot_login)
+        from ..ledger import signoffs
+
+        for s in signoffs(release, ctx.identity.bot_login) if release else ():
+            signers[s.user] = await snapshot.permission(ctx, s.user)
+    decision = decide_promotion(
+        config=config,
+        target=target,
+        previous=previous,
+        target_state=into,
+        actor=actor,
+        actor_permission=permission,
+        signer_permissions=signers,
+        pr_merged=pull.merged,
+        pr_contained=contained,
+        now=ctx.now(),
+        bot_login=ctx.identity.bot_login,
+    )
+    deployment_id = None
+    if decision.should_deploy and decision.target and decision.sha:
+        deployment_id = await deploy.create_deployment(
+            ctx, decision.target, decision.sha, reason=f"/promote by @{actor}"
+        )
+    return Outcome(
+        say.render_promotion(config, decision, deployment_id=deployment_id), not decision.allowed
+    )
+
+
+async def _rings_with_containment(
+    ctx: Ctx, config: Config, pull: PullRequest
+) -> tuple[list[RingState], dict[str, bool]]:
+    states = await ring_snapshot.all_rings(ctx, config)
+    contained = {}
+    for state in states:
+        contained[state.ring.name] = await _contained(ctx, pull, state) is True
+    return states, contained
+
+
+async def sign_off(
+    ctx: Ctx,
+    config: Config,
+    pull: PullRequest,
+    actor: str,
+    permission: Permission,
+    ring: str | None,
+) -> Outcome:
+    """`/approve [ring]`: record a sign-off on that ring's current release."""
+    states, contained = await _rings_with_containment(ctx, config, pull)
+    decision = decide_signoff(
+        config=config,
+        ring=ring,
+        rings=states,
+        pr_contained_in=contained,
+        actor=actor,
+        actor_permission=permission,
+        now=ctx.now(),
+        bot_login=ctx.identity.bot_login,
+    )
+    if decision.should_write and decision.deployment_id is not None:
+        await deploy.record(ctx, decision.deployment_id, "success", decision.description)
+    return Outcome(say.render_signoff(config, decision, actor), not decision.allowed)
+
+
+async def reject(
+    ctx: Ctx,
+    config: Config,
+    pull: PullRequest,
+    actor: str,
+    permission: Permission,
+    ring: str | None,
+    reason: str,
+) -> Outcome:
+    """`/reject [ring] <reason>`: mark the release rejected on every deployment it has."""
+    states, contained = await _rings_with_containment(ctx, config, pull)
+    decision = decide_rejection(
+        config=config,
+        ring=ring,
+        rings=states,
+        pr_contained_in=contained,
+        actor=actor,
+        actor_permission=permission,
+        reason=reason,
+        bot_login=ctx.identity.bot_login,
+    )
+    if decision.allowed and decision.sha:
+        # Deployments of this SHA beyond the first page of any ring are read by SHA.
+        extra = await ring_snapshot.recent_deployments(ctx, sha=decision.sha)
+        marks = set(decision.deployment_ids_to_mark)
+        marked = {d.id for s in states for d in s.deployments if d.sha == decision.sha} - marks
+        description = decision.description or encode_rejection(actor, reason)
+        for dep in extra:
+            if int(dep["id"]) not in marked:
+                marks.add(int(dep["id"]))
+        for dep_id in sorted(marks):
+            await deploy.record(ctx, dep_id, "success", description)
+    log(20, "release rejected", repo=ctx.repo, sha=decision.sha, allowed=decision.allowed)
+    return Outcome(say.render_rejection(decision, actor, reason), not decision.allowed)
+
+
+async def rollback(
+    ctx: Ctx, config: Config, actor: str, permission: Permission, ring: str
+) -> Outcome:
+    """`/rollback <ring>`: redeploy the ring's previous good, unrejected release."""
+    states = await ring_snapshot.all_rings(ctx, config, whole=True)
+    target = next((s for s in states if s.ring.name == ring), None)
+    shas = {d.sha for s in states for d in s.deployments}
+    rejected = frozenset(
+        sha for sha in shas if rejection_of(sha, states, ctx.identity.bot_login) is not None
+    )
+    decision = decide_rollback(
+        config=config,
+        ring=ring,
+        ring_state=target or RingState(config.rings[0]),
+        rejected_shas=rejected,
+        actor_permission=permission,
+        bot_login=ctx.identity.bot_login,
+        actor=actor,
+    )
+    deployment_id = None
+    if decision.should_deploy and decision.target and decision.sha:
+        deployment_id = await deploy.create_deployment(
+            ctx, decision.target, decision.sha, reason=f"/rollback by @{actor}"
+        )
+    return Outcome(say.render_rollback(decision, deployment_id=deployment_id), not decision.allowed)
+
+
+JOBS = {CommandKey: command_job, LabelKey: label_job}

@@ -1,0 +1,183 @@
+"""Rings that move by themselves: the first ring on a green default branch, later auto rings
+once the ring before is satisfied, and answers to deployment protection rules."""
+
+from __future__ import annotations
+
+from gidgethub import routing, sansio
+
+from .. import ring_snapshot, snapshot
+from ..config import Config, ConfigErrors
+from ..context import Ctx
+from ..effects.deployments import create_deployment
+from ..ledger import same_login
+from ..logs import log
+from ..models import PullRequest
+from ..policy.gate import GateInput, evaluate_gate
+from ..policy.rings import RingState, decide_auto_entry, decide_protection_rule
+from ..webhook import Triage
+from ..work import ProtectionKey, RingsKey
+
+router = routing.Router()
+
+
+def _key(event: sansio.Event) -> RingsKey:
+    repo = event.data["repository"]
+    return RingsKey(
+        int(event.data["installation"]["id"]),
+        str(repo["full_name"]),
+        str(repo.get("default_branch") or "main"),
+    )
+
+
+@router.register("check_run", action="completed")
+@router.register("check_suite", action="completed")
+async def build_finished(event: sansio.Event, triage: Triage) -> None:
+    """A build on the default branch finished: maybe the first ring can take it."""
+    item = event.data.get("check_run") or event.data.get("check_suite") or {}
+    if int((item.get("app") or {}).get("id", 0)) == triage.identity.app_id:
+        return  # our own checks are not builds
+    branch = item.get("head_branch") or (item.get("check_suite") or {}).get("head_branch")
+    if branch == event.data["repository"].get("default_branch"):
+        triage.enqueue(_key(event))
+
+
+@router.register("status")
+async def status_changed(event: sansio.Event, triage: Triage) -> None:
+    """A commit status on the default branch changed."""
+    default = event.data["repository"].get("default_branch")
+    if any(b.get("name") == default for b in event.data.get("branches") or []):
+        triage.enqueue(_key(event))
+
+
+@router.register("push")
+async def pushed(event: sansio.Event, triage: Triage) -> None:
+    """A new release candidate; it enters once green (its builds report later)."""
+    default = event.data["repository"].get("default_branch")
+    if event.data.get("ref") == f"refs/heads/{default}":
+        triage.enqueue(_key(event))
+
+
+@router.register("deployment_status", action="created")
+async def deployment_reported(event: sansio.Event, triage: Triage) -> None:
+    """The user's CD reported on a deployment: an auto ring after it may follow."""
+    creator = (event.data["deployment_status"].get("creator") or {}).get("login", "")
+    if same_login(str(creator), triage.identity.bot_login):
+        return  # our own ledger entries move nothing
+    triage.enqueue(_key(event))
+
+
+@router.register("deployment_protection_rule", action="requested")
+async def protection_requested(event: sansio.Event, triage: Triage) -> None:
+    """A deployment waits for our approval as a custom protection rule."""
+    data = event.data
+    url = str(data.get("deployment_callback_url") or "")
+    run_id = int(url.rstrip("/").split("/runs/")[1].split("/")[0]) if "/runs/" in url else 0
+    triage.enqueue(
+        ProtectionKey(
+            int(data["installation"]["id"]),
+            str(data["repository"]["full_name"]),
+            str(data["environment"]),
+            str((data.get("deployment") or {}).get("sha") or ""),
+            run_id,
+        )
+    )
+
+
+async def is_green(ctx: Ctx, sha: str, config: Config) -> bool:
+    """Every build on the commit passed, read as strictly as the merge gate reads them."""
+    runs = await snapshot.check_runs(ctx, sha)
+    checks = [
+        snapshot.to_check(r)
+        for r in runs
+        if int((r.get("app") or {}).get("id", 0)) != ctx.identity.app_id
+    ]
+    checks += await snapshot.commit_statuses(ctx, sha)
+    commit = PullRequest(
+        repo=ctx.repo, number=0, author="", head_sha=sha, base_ref="", default_branch=""
+    )
+    decision = evaluate_gate(GateInput(commit, tuple(checks), (), config, merge_group=True))
+    return decision.conclusion == "success"
+
+
+async def rings_job(ctx: Ctx, key: RingsKey) -> None:
+    """Converge the auto rings: deploy what the rules allow, nothing else."""
+    config = await snapshot.load_config(ctx)
+    if isinstance(config, ConfigErrors):
+        log(30, "invalid config, rings left alone", repo=ctx.repo)
+        return
+    head = await ctx.gh.getitem(f"/repos/{ctx.repo}/commits/{key.default_branch}")
+    head_sha = str(head["sha"])
+    deployments = await ring_snapshot.recent_deployments(ctx)
+    previous: RingState | None = None
+    for index, ring in enumerate(config.rings):
+        state = await ring_snapshot.ring_state(ctx, ring, deployments)
+        if ring.auto:
+            candidate = None
+            if index == 0:
+                # Reading the builds again is only needed for a commit the ring does not have.
+                known = any(d.sha == head_sha for d in state.deployments[:1])
+                if known or await is_green(ctx, head_sha, config):
+                    candidate = head_sha
+            decision = decide_auto_entry(
+                config=config,
+                ring=ring,
+                previous=previous,
+                target_state=state,
+                candidate_sha=candidate,
+                now=ctx.now(),
+                bot_login=ctx.identity.bot_login,
+            )
+            if decision.should_deploy and decision.sha:
+                await create_deployment(ctx, ring, decision.sha, reason="automatic entry")
+                return  # the ring after this one waits for this deployment's result
+        previous = state
+
+
+async def protection_job(ctx: Ctx, key: ProtectionKey) -> None:
+    """Approve the waiting deployment only if the ring rules allow that SHA in that ring."""
+    config = await snapshot.load_config(ctx)
+    ring = None
+    if not isinstance(config, ConfigErrors):
+        ring = next(
+            (r for r in config.rings if r.environment.lower() == key.environment.lower()), None
+        )
+    if isinstance(config, ConfigErrors) or ring is None or not key.sha:
+        approved, comment = (
+            False,
+            "ringbot: this environment is not a ring in a valid .github/ringbot.yml",
+        )
+    else:
+        deployments = await ring_snapshot.recent_deployments(ctx)
+        before = config.previous(ring)
+        previous = await ring_snapshot.ring_state(ctx, before, deployments) if before else None
+        target = await ring_snapshot.ring_state(ctx, ring, deployments)
+        decision = decide_protection_rule(
+            config=config,
+            ring=ring,
+            sha=key.sha,
+            previous=previous,
+            target_state=target,
+            now=ctx.now(),
+            bot_login=ctx.identity.bot_login,
+            signer_permissions=None,
+        )
+        approved, comment = decision.approved, decision.comment
+    await ctx.gh.post(
+        f"/repos/{ctx.repo}/actions/runs/{key.run_id}/deployment_protection_rule",
+        data={
+            "environment_name": key.environment,
+            "state": "approved" if approved else "rejected",
+            "comment": comment[:1000],
+        },
+    )
+    log(
+        20,
+        "protection rule answered",
+        repo=ctx.repo,
+        environment=key.environment,
+        sha=key.sha,
+        approved=approved,
+    )
+
+
+JOBS = {RingsKey: rings_job, ProtectionKey: protection_job}

@@ -1,0 +1,901 @@
+"""Specification of `.github/ringbot.yml` parsing: defaults, the SPEC example, and every error."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+from types import MappingProxyType
+
+import pytest
+
+from bot.config import (
+    CONFIG_PATH,
+    DEFAULT_CONFIG,
+    Config,
+    ConfigError,
+    ConfigErrors,
+    MergeGateConfig,
+    RingConfig,
+    feature_variable,
+    format_duration,
+    parse_config,
+    parse_duration,
+    render_release_tag,
+)
+from bot.models import Permission
+
+# The example from SPEC "Repository configuration", verbatim.
+SPEC_EXAMPLE = """\
+merge_gate:
+  approvals: 1                 # approving reviews from users with write access (each reviewer's latest review counts)
+  required_checks: []          # check-run / status names; empty = every other check on the head commit
+  dismiss_stale_approvals: false   # true: only approvals of the current head commit count
+  blocking_labels: [do-not-merge, hold]
+rings:                         # in order; each entry may set:
+  - name: dev                  #   name: used in commands and labels
+    environment: dev           #   environment: GitHub Environment name (default: the name)
+    auto: true                 #   auto: entered without a command once the previous stage is satisfied
+  - name: internal
+    approvals: 1               #   approvals: sign-offs needed in the previous ring before entering this one
+    promoters: write           #   promoters: least repository permission allowed to promote into it
+  - name: early-adopters
+    bake: 24h                  #   bake: least time the release must have been live in the previous ring
+  - name: production
+    bake: 48h
+    promoters: maintain
+  - name: on-premises
+    auto: true
+    release: true              #   release: publish a GitHub Release (tag + notes) when the release enters
+features:                      # flag -> rings where it is on; stored as FEATURE_<FLAG> environment variables
+  new-grid: [dev, internal]
+"""
+
+
+def parse(text: str) -> Config:
+    """Parse YAML that must be valid."""
+    config = parse_config(textwrap.dedent(text))
+    assert isinstance(config, Config), str(config)
+    return config
+
+
+def errors(text: str) -> list[str]:
+    """Parse YAML that must be invalid; its errors as strings."""
+    result = parse_config(textwrap.dedent(text))
+    assert isinstance(result, ConfigErrors), result
+    return [str(error) for error in result.errors]
+
+
+# -- defaults ------------------------------------------------------------------------------------
+
+
+def test_the_config_lives_in_the_github_folder() -> None:
+    assert CONFIG_PATH == ".github/ringbot.yml"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [None, "", "\n", "# nothing configured yet\n", "---\n"],
+    ids=["no-file", "empty", "blank-line", "only-comments", "empty-document"],
+)
+def test_no_settings_means_the_defaults(text: str | None) -> None:
+    assert parse_config(text) is DEFAULT_CONFIG
+
+
+def test_default_merge_gate_is_the_spec_one() -> None:
+    assert DEFAULT_CONFIG.merge_gate == MergeGateConfig(
+        approvals=1,
+        required_checks=(),
+        dismiss_stale_approvals=False,
+        blocking_labels=("do-not-merge", "hold"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("position", "name", "auto", "approvals", "bake", "promoters", "release", "production"),
+    [
+        (0, "dev", True, 0, timedelta(0), Permission.WRITE, False, False),
+        (1, "internal", False, 1, timedelta(0), Permission.WRITE, False, False),
+        (2, "early-adopters", False, 1, timedelta(hours=24), Permission.WRITE, False, False),
+        (3, "production", False, 1, timedelta(hours=48), Permission.MAINTAIN, False, True),
+        (4, "on-premises", True, 0, timedelta(0), Permission.WRITE, True, True),
+    ],
+    ids=["dev", "internal", "early-adopters", "production", "on-premises"],
+)
+def test_default_rings(
+    position: int,
+    name: str,
+    auto: bool,
+    approvals: int,
+    bake: timedelta,
+    promoters: Permission,
+    release: bool,
+    production: bool,
+) -> None:
+    assert DEFAULT_CONFIG.rings[position] == RingConfig(
+        name=name,
+        environment=name,
+        auto=auto,
+        approvals=approvals,
+        bake=bake,
+        promoters=promoters,
+        release=release,
+        users=None,
+        production=production,
+    )
+
+
+def test_default_config_has_five_rings_no_features_maintainer_toggles_and_a_dated_tag() -> None:
+    assert DEFAULT_CONFIG.ring_names == (
+        "dev",
+        "internal",
+        "early-adopters",
+        "production",
+        "on-premises",
+    )
+    assert dict(DEFAULT_CONFIG.features) == {}
+    assert DEFAULT_CONFIG.feature_admins is Permission.MAINTAIN
+    assert DEFAULT_CONFIG.release_tag == "v{date}-{sha7}"
+
+
+def test_the_spec_example_is_the_defaults_plus_its_feature() -> None:
+    expected = replace(
+        DEFAULT_CONFIG,
+        features=MappingProxyType({"new-grid": frozenset({"dev", "internal"})}),
+    )
+    assert parse_config(SPEC_EXAMPLE) == expected
+
+
+# -- fields left out -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ring_yaml", "field", "expected"),
+    [
+        ("{name: b}", "environment", "b"),
+        ("{name: b, environment: Beta}", "environment", "Beta"),
+        ("{name: b}", "auto", False),
+        ("{name: b}", "approvals", 1),
+        ("{name: b, auto: true}", "approvals", 0),
+        ("{name: b, auto: true, approvals: 2}", "approvals", 2),
+        ("{name: b, approvals: 0}", "approvals", 0),
+        ("{name: b}", "bake", timedelta(0)),
+        ("{name: b, bake: 1d12h}", "bake", timedelta(hours=36)),
+        ("{name: b, bake: 0}", "bake", timedelta(0)),
+        ("{name: b}", "promoters", Permission.WRITE),
+        ("{name: b, promoters: admin}", "promoters", Permission.ADMIN),
+        ("{name: b, promoters: triage}", "promoters", Permission.TRIAGE),
+        ("{name: b}", "release", False),
+        ("{name: b}", "users", None),
+        ("{name: b, users: 1200}", "users", 1200),
+        ("{name: b, auto: yes}", "auto", True),
+        ("{name: b, release: on}", "release", True),
+    ],
+    ids=[
+        "environment-is-the-name",
+        "environment-given",
+        "manual-by-default",
+        "manual-ring-needs-one-approval",
+        "auto-ring-needs-none",
+        "auto-ring-may-ask-for-approvals",
+        "approvals-may-be-zero",
+        "no-bake",
+        "bake-given",
+        "bake-zero-as-number",
+        "promoters-write",
+        "promoters-admin",
+        "promoters-triage",
+        "no-release",
+        "users-unknown",
+        "users-given",
+        "yaml-yes-is-true",
+        "yaml-on-is-true",
+    ],
+)
+def test_a_ring_field_left_out_takes_its_default(
+    ring_yaml: str, field: str, expected: object
+) -> None:
+    config = parse(f"rings:\n  - name: a\n  - {ring_yaml}\n")
+    assert getattr(config.rings[1], field) == expected
+
+
+def test_the_first_ring_needs_no_approvals_even_when_manual() -> None:
+    config = parse("rings:\n  - name: a\n  - name: b\n")
+    assert (config.rings[0].auto, config.rings[0].approvals) == (False, 0)
+
+
+def test_a_ring_list_replaces_the_default_list_entirely() -> None:
+    config = parse("rings:\n  - name: staging\n  - name: live\n")
+    assert config.ring_names == ("staging", "live")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("merge_gate: {approvals: 2}", MergeGateConfig(approvals=2)),
+        (
+            "merge_gate: {required_checks: [ci, lint]}",
+            MergeGateConfig(required_checks=("ci", "lint")),
+        ),
+        (
+            "merge_gate: {dismiss_stale_approvals: true}",
+            MergeGateConfig(dismiss_stale_approvals=True),
+        ),
+        ("merge_gate: {blocking_labels: []}", MergeGateConfig(blocking_labels=())),
+        ("merge_gate: {blocking_labels: [wip]}", MergeGateConfig(blocking_labels=("wip",))),
+        ("merge_gate:", MergeGateConfig()),
+        ("merge_gate: {}", MergeGateConfig()),
+        ("merge_gate: {approvals: 0}", MergeGateConfig(approvals=0)),
+    ],
+    ids=[
+        "approvals",
+        "required-checks",
+        "dismiss-stale",
+        "no-blocking-labels",
+        "other-blocking-labels",
+        "empty-section",
+        "empty-mapping",
+        "no-approvals",
+    ],
+)
+def test_merge_gate_fields(text: str, expected: MergeGateConfig) -> None:
+    assert parse(text).merge_gate == expected
+
+
+def test_rings_left_out_keep_the_defaults_while_other_sections_change() -> None:
+    config = parse("merge_gate: {approvals: 2}\n")
+    assert config.rings == DEFAULT_CONFIG.rings
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("features:", {}),
+        ("features: {}", {}),
+        ("features: {new-grid: []}", {"new-grid": frozenset()}),
+        ("features: {new-grid: [dev, production]}", {"new-grid": frozenset({"dev", "production"})}),
+        ("features: {Dark_Mode: [internal]}", {"Dark_Mode": frozenset({"internal"})}),
+    ],
+    ids=["empty-section", "empty-mapping", "on-nowhere", "two-rings", "mixed-case-flag"],
+)
+def test_features_map_flags_to_rings(text: str, expected: dict[str, frozenset[str]]) -> None:
+    assert dict(parse(text).features) == expected
+
+
+def test_features_cannot_be_changed_after_parsing() -> None:
+    features = parse("features: {new-grid: [dev]}").features
+    with pytest.raises(TypeError):
+        features["other"] = frozenset()  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "expected"),
+    [
+        ("feature_admins: write", "feature_admins", Permission.WRITE),
+        ("feature_admins: admin", "feature_admins", Permission.ADMIN),
+        ("release_tag: 'release-{ring}-{sha}'", "release_tag", "release-{ring}-{sha}"),
+        ("release_tag: '{sha7}'", "release_tag", "{sha7}"),
+    ],
+    ids=["feature-admins-write", "feature-admins-admin", "tag-with-ring", "tag-only-sha7"],
+)
+def test_top_level_settings(text: str, field: str, expected: object) -> None:
+    assert getattr(parse(text), field) == expected
+
+
+# -- production rings ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rings", "expected"),
+    [
+        ("[{name: a}, {name: production}, {name: b}]", (False, True, True)),
+        ("[{name: a}, {name: b}]", (False, False)),
+        ("[{name: a}, {name: prod, production: true}, {name: b}]", (False, True, True)),
+        ("[{name: a}, {name: production}, {name: b, production: false}]", (False, True, False)),
+        ("[{name: a, production: false}, {name: production, production: false}]", (False, False)),
+    ],
+    ids=[
+        "production-and-after",
+        "no-production-ring",
+        "marked-explicitly",
+        "a-later-ring-opts-out",
+        "production-opts-out",
+    ],
+)
+def test_production_is_the_ring_named_production_and_every_ring_after(
+    rings: str, expected: tuple[bool, ...]
+) -> None:
+    config = parse(f"rings: {rings}\n")
+    assert tuple(ring.production for ring in config.rings) == expected
+
+
+# -- Config helpers ------------------------------------------------------------------------------
+
+
+def test_ring_finds_a_ring_by_name() -> None:
+    assert DEFAULT_CONFIG.ring("internal") is DEFAULT_CONFIG.rings[1]
+
+
+def test_ring_is_none_for_an_unknown_name() -> None:
+    assert DEFAULT_CONFIG.ring("staging") is None
+
+
+def test_index_is_the_position_in_order() -> None:
+    assert DEFAULT_CONFIG.index("production") == 3
+
+
+def test_index_of_an_unknown_ring_is_a_key_error() -> None:
+    with pytest.raises(KeyError):
+        DEFAULT_CONFIG.index("staging")
+
+
+@pytest.mark.parametrize(
+    ("name", "previous", "following"),
+    [
+        ("dev", None, "internal"),
+        ("internal", "dev", "early-adopters"),
+        ("on-premises", "production", None),
+    ],
+    ids=["first", "middle", "last"],
+)
+def test_previous_and_next_ring(name: str, previous: str | None, following: str | None) -> None:
+    ring = DEFAULT_CONFIG.ring(name)
+    assert ring is not None
+    before, after = DEFAULT_CONFIG.previous(ring), DEFAULT_CONFIG.next(ring)
+    assert (before and before.name, after and after.name) == (previous, following)
+
+
+def test_flags_on_lists_the_flags_a_ring_has_on() -> None:
+    config = parse("features: {a: [dev], b: [dev, internal], c: []}")
+    assert (config.flags_on("dev"), config.flags_on("production")) == (
+        frozenset({"a", "b"}),
+        frozenset(),
+    )
+
+
+def test_tag_for_fills_the_configured_template() -> None:
+    config = parse("release_tag: '{ring}/{sha7}'")
+    when = datetime(2024, 5, 1, tzinfo=UTC)
+    assert config.tag_for("abcdef0123456789", "on-premises", when) == "on-premises/abcdef0"
+
+
+@pytest.mark.parametrize(
+    ("template", "when", "expected"),
+    [
+        ("v{date}-{sha7}", datetime(2024, 5, 1, 12, tzinfo=UTC), "v2024.05.01-abcdef0"),
+        (
+            "v{date}-{sha7}",
+            datetime(2024, 5, 1, 23, tzinfo=timezone(timedelta(hours=-5))),
+            "v2024.05.02-abcdef0",
+        ),
+        ("{ring}-{sha}", datetime(2024, 5, 1, tzinfo=UTC), "dev-abcdef0123"),
+    ],
+    ids=["date-and-sha7", "date-is-utc", "ring-and-full-sha"],
+)
+def test_render_release_tag(template: str, when: datetime, expected: str) -> None:
+    assert render_release_tag(template, sha="abcdef0123", ring="dev", when=when) == expected
+
+
+@pytest.mark.parametrize(
+    ("flag", "variable"),
+    [
+        ("new-grid", "FEATURE_NEW_GRID"),
+        ("dark_mode", "FEATURE_DARK_MODE"),
+        ("Beta2", "FEATURE_BETA2"),
+        ("x", "FEATURE_X"),
+    ],
+    ids=["dash", "underscore", "mixed-case", "one-letter"],
+)
+def test_feature_variable(flag: str, variable: str) -> None:
+    assert feature_variable(flag) == variable
+
+
+# -- durations -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0", timedelta(0)),
+        ("45s", timedelta(seconds=45)),
+        ("90m", timedelta(minutes=90)),
+        ("36h", timedelta(hours=36)),
+        ("2d", timedelta(days=2)),
+        ("1d12h", timedelta(days=1, hours=12)),
+        ("1h30m", timedelta(hours=1, minutes=30)),
+        ("1d2h3m4s", timedelta(days=1, hours=2, minutes=3, seconds=4)),
+        ("0h", timedelta(0)),
+        (" 24h ", timedelta(hours=24)),
+    ],
+    ids=[
+        "zero",
+        "seconds",
+        "minutes",
+        "hours",
+        "days",
+        "days-hours",
+        "hours-minutes",
+        "all",
+        "0h",
+        "padded",
+    ],
+)
+def test_parse_duration_reads(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "36", "2 days", "h", "12h1d", "1.5h", "-1h", "36H", "1w", "1d 12h", "P1D", "9999999d"],
+    ids=[
+        "empty",
+        "bare-number",
+        "words",
+        "unit-only",
+        "wrong-order",
+        "fraction",
+        "negative",
+        "upper-case",
+        "weeks",
+        "space-inside",
+        "iso-8601",
+        "too-many-digits",
+    ],
+)
+def test_parse_duration_refuses(text: str) -> None:
+    assert parse_duration(text) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (timedelta(0), "0"),
+        (timedelta(hours=36), "1d12h"),
+        (timedelta(minutes=90), "1h30m"),
+        (timedelta(seconds=45), "45s"),
+    ],
+    ids=["zero", "day-and-half", "hour-and-half", "seconds"],
+)
+def test_format_duration_writes_what_parse_duration_reads(value: timedelta, text: str) -> None:
+    assert (format_duration(value), parse_duration(text)) == (text, value)
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+
+def test_error_string_names_the_field_and_the_line() -> None:
+    error = ConfigError("rings[2].bake", "'2 days' is not a duration like 36h", 14)
+    assert str(error) == "rings[2].bake: '2 days' is not a duration like 36h (line 14)"
+
+
+@pytest.mark.parametrize(
+    ("error", "text"),
+    [
+        (ConfigError("", "invalid YAML: oops", 3), "invalid YAML: oops (line 3)"),
+        (ConfigError("rings", "list at least one ring", None), "rings: list at least one ring"),
+    ],
+    ids=["whole-file", "no-line"],
+)
+def test_error_string_leaves_out_what_it_does_not_know(error: ConfigError, text: str) -> None:
+    assert str(error) == text
+
+
+def test_a_bad_value_in_the_spec_example_is_reported_at_its_line() -> None:
+    assert errors(SPEC_EXAMPLE.replace("bake: 24h", "bake: 2 days")) == [
+        "rings[2].bake: '2 days' is not a duration like 36h (line 14)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # the file as a whole
+        pytest.param(
+            "- dev\n- internal\n",
+            "the file must be a mapping of settings, got a list (line 1)",
+            id="top-level-list",
+        ),
+        pytest.param(
+            "just words\n",
+            "the file must be a mapping of settings, got 'just words' (a string) (line 1)",
+            id="top-level-string",
+        ),
+        # unknown and repeated keys
+        pytest.param(
+            "merge_gate:\n  aprovals: 2\n",
+            "merge_gate.aprovals: unknown key 'aprovals'; did you mean 'approvals'? (line 2)",
+            id="unknown-key-suggestion",
+        ),
+        pytest.param(
+            "ring:\n  - name: a\n",
+            "ring: unknown key 'ring'; did you mean 'rings'? (line 1)",
+            id="unknown-section-suggestion",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    bakes: 2h\n",
+            "rings[0].bakes: unknown key 'bakes'; did you mean 'bake'? (line 3)",
+            id="unknown-ring-key-suggestion",
+        ),
+        pytest.param(
+            "colour: blue\n",
+            "colour: unknown key 'colour'; known keys are merge_gate, rings, features, "
+            "feature_admins, release_tag (line 1)",
+            id="unknown-key-no-suggestion",
+        ),
+        pytest.param(
+            "merge_gate:\n  approvals: 1\n  approvals: 2\n",
+            "merge_gate.approvals: 'approvals' is set twice (first at line 2) (line 3)",
+            id="key-set-twice",
+        ),
+        # wrong types
+        pytest.param(
+            "merge_gate:\n  approvals: two\n",
+            "merge_gate.approvals: expected a whole number, got 'two' (a string) (line 2)",
+            id="approvals-string",
+        ),
+        pytest.param(
+            "merge_gate:\n  approvals: true\n",
+            "merge_gate.approvals: expected a whole number, got true (a YAML boolean) (line 2)",
+            id="approvals-bool",
+        ),
+        pytest.param(
+            "merge_gate:\n  approvals: 1.5\n",
+            "merge_gate.approvals: expected a whole number, got 1.5 (a decimal number) (line 2)",
+            id="approvals-float",
+        ),
+        pytest.param(
+            "merge_gate:\n  dismiss_stale_approvals: 'yes'\n",
+            "merge_gate.dismiss_stale_approvals: expected true or false, got 'yes' (a string) "
+            "(line 2)",
+            id="stale-bool-quoted",
+        ),
+        pytest.param(
+            "merge_gate:\n  dismiss_stale_approvals: 1\n",
+            "merge_gate.dismiss_stale_approvals: expected true or false, got 1 (a number) (line 2)",
+            id="stale-number",
+        ),
+        pytest.param(
+            "merge_gate:\n  required_checks: ci\n",
+            "merge_gate.required_checks: expected a list of strings, got 'ci' (a string) (line 2)",
+            id="checks-not-list",
+        ),
+        pytest.param(
+            "merge_gate:\n  blocking_labels: [hold, 7]\n",
+            "merge_gate.blocking_labels[1]: expected a string, got 7 (a number); "
+            "quote it as '7' (line 2)",
+            id="label-number",
+        ),
+        pytest.param(
+            "merge_gate:\n  blocking_labels: [hold, '']\n",
+            "merge_gate.blocking_labels[1]: an entry cannot be empty (line 2)",
+            id="label-empty",
+        ),
+        pytest.param(
+            "merge_gate:\n  required_checks: [ci, ci]\n",
+            "merge_gate.required_checks[1]: 'ci' is listed twice (line 2)",
+            id="check-twice",
+        ),
+        pytest.param(
+            "merge_gate:\n  required_checks: [ringbot/merge-gate]\n",
+            "merge_gate.required_checks: 'ringbot/merge-gate' is ringbot's own check; "
+            "it cannot require itself (line 2)",
+            id="check-is-ringbot",
+        ),
+        pytest.param(
+            "merge_gate: [approvals]\n",
+            "merge_gate: expected a mapping of settings, got a list (line 1)",
+            id="gate-not-mapping",
+        ),
+        pytest.param(
+            "rings:\n  - name: no\n",
+            "rings[0].name: expected a string, got no (a YAML boolean); quote it as 'no' (line 2)",
+            id="ring-name-yaml-no",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    environment: 2024\n",
+            "rings[0].environment: expected a string, got 2024 (a number); quote it as '2024' "
+            "(line 3)",
+            id="environment-number",
+        ),
+        pytest.param(
+            "rings:\n  - dev\n",
+            "rings[0]: expected a mapping of settings, got 'dev' (a string) (line 2)",
+            id="ring-not-mapping",
+        ),
+        # numbers
+        pytest.param(
+            "merge_gate:\n  approvals: -1\n",
+            "merge_gate.approvals: -1 is negative; use 0 or more (line 2)",
+            id="gate-approvals-negative",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n  - name: b\n    approvals: -2\n",
+            "rings[1].approvals: -2 is negative; use 0 or more (line 4)",
+            id="ring-approvals-negative",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    users: -5\n",
+            "rings[0].users: -5 is negative; use 0 or more (line 3)",
+            id="users-negative",
+        ),
+        # durations
+        pytest.param(
+            "rings:\n  - name: a\n  - name: b\n    bake: 2 days\n",
+            "rings[1].bake: '2 days' is not a duration like 36h (line 4)",
+            id="bake-words",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n  - name: b\n    bake: 36\n",
+            "rings[1].bake: 36 is not a duration like 36h: add a unit (s, m, h or d) (line 4)",
+            id="bake-bare-number",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n  - name: b\n    bake: [36h]\n",
+            "rings[1].bake: expected a duration like 36h, got a list (line 4)",
+            id="bake-list",
+        ),
+        # permissions
+        pytest.param(
+            "rings:\n  - name: a\n    promoters: mantain\n",
+            "rings[0].promoters: 'mantain' is not a permission; did you mean 'maintain'? (line 3)",
+            id="promoters-typo",
+        ),
+        pytest.param(
+            "feature_admins: owner\n",
+            "feature_admins: 'owner' is not a permission; use read, triage, write, maintain or "
+            "admin (line 1)",
+            id="feature-admins-unknown",
+        ),
+        # ring names and environments
+        pytest.param(
+            "rings:\n  - auto: true\n",
+            "rings[0]: a ring needs a name (line 2)",
+            id="ring-without-name",
+        ),
+        pytest.param(
+            "rings:\n  - name: ''\n",
+            "rings[0].name: a ring name cannot be empty (line 2)",
+            id="ring-name-empty",
+        ),
+        pytest.param(
+            "rings:\n  - name: Early Adopters\n",
+            "rings[0].name: 'Early Adopters' is not a usable ring name: use at most 42 lower-case "
+            "letters, digits, '.', '_' and '-', starting with a letter or digit (line 2)",
+            id="ring-name-spaces",
+        ),
+        pytest.param(
+            "rings:\n  - name: -dev\n",
+            "rings[0].name: '-dev' is not a usable ring name: use at most 42 lower-case "
+            "letters, digits, '.', '_' and '-', starting with a letter or digit (line 2)",
+            id="ring-name-leading-dash",
+        ),
+        pytest.param(
+            f"rings:\n  - name: {'a' * 43}\n",
+            f"rings[0].name: '{'a' * 43}' is not a usable ring name: use at most 42 lower-case "
+            "letters, digits, '.', '_' and '-', starting with a letter or digit (line 2)",
+            id="ring-name-too-long",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n  - name: b\n  - name: a\n",
+            "rings[2].name: ring 'a' is listed twice (first at line 2) (line 4)",
+            id="ring-twice",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n  - name: b\n    environment: A\n",
+            "rings[1].environment: environment 'A' is already used by ring 'a' (line 4)",
+            id="environment-twice-any-case",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    environment: ' '\n",
+            "rings[0].environment: an environment name cannot be empty (line 3)",
+            id="environment-blank",
+        ),
+        # the ring list
+        pytest.param(
+            "rings: []\n",
+            "rings: expected a list of at least one ring, got an empty list (line 1)",
+            id="rings-empty",
+        ),
+        pytest.param(
+            "rings:\n",
+            "rings: expected a list of at least one ring, got nothing (null) (line 1)",
+            id="rings-null",
+        ),
+        pytest.param(
+            "rings: {name: dev}\n",
+            "rings: expected a list of at least one ring, got a mapping (line 1)",
+            id="rings-mapping",
+        ),
+        # the first ring has nothing before it
+        pytest.param(
+            "rings:\n  - name: a\n    approvals: 1\n",
+            "rings[0].approvals: the first ring has no ring before it, so it cannot ask for "
+            "approvals there (line 3)",
+            id="first-ring-approvals",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    bake: 1h\n",
+            "rings[0].bake: the first ring has no ring before it, so it cannot ask for bake "
+            "there (line 3)",
+            id="first-ring-bake",
+        ),
+        # features
+        pytest.param(
+            "features:\n  new-grid: [dev, prod]\n",
+            "features.new-grid[1]: unknown ring 'prod'; the rings are dev, internal, "
+            "early-adopters, production, on-premises (line 2)",
+            id="feature-unknown-ring",
+        ),
+        pytest.param(
+            "features:\n  new-grid: [dev, internl]\n",
+            "features.new-grid[1]: unknown ring 'internl'; did you mean 'internal'? (line 2)",
+            id="feature-ring-typo",
+        ),
+        pytest.param(
+            "features:\n  new-grid: dev\n",
+            "features.new-grid: expected a list of strings, got 'dev' (a string) (line 2)",
+            id="feature-not-list",
+        ),
+        pytest.param(
+            "features:\n  new grid: [dev]\n",
+            "features.new grid: 'new grid' is not a usable flag name: use letters, digits, '_' "
+            "and '-', starting with a letter or digit (line 2)",
+            id="flag-with-space",
+        ),
+        pytest.param(
+            "features:\n  _x: [dev]\n",
+            "features._x: '_x' is not a usable flag name: use letters, digits, '_' "
+            "and '-', starting with a letter or digit (line 2)",
+            id="flag-leading-underscore",
+        ),
+        pytest.param(
+            "features:\n  on: [dev]\n",
+            "features.on: a flag name must be a string, got on (a YAML boolean); "
+            "quote it as 'on' (line 2)",
+            id="flag-yaml-boolean",
+        ),
+        pytest.param(
+            "features:\n  new-grid: [dev]\n  new_grid: [dev]\n",
+            "features.new_grid: flags 'new-grid' and 'new_grid' would both be stored as "
+            "FEATURE_NEW_GRID (line 3)",
+            id="flag-same-variable",
+        ),
+        pytest.param(
+            "features:\n  a: [dev]\n  a: [internal]\n",
+            "features.a: flag 'a' is listed twice (line 3)",
+            id="flag-twice",
+        ),
+        pytest.param(
+            "features:\n  a: [dev, dev]\n",
+            "features.a[1]: 'dev' is listed twice (line 2)",
+            id="feature-ring-twice",
+        ),
+        pytest.param(
+            "features: [a]\n",
+            "features: expected flag: [rings] pairs, got a list (line 1)",
+            id="features-not-mapping",
+        ),
+        # release tags
+        pytest.param(
+            "release_tag: 'v{date}'\n",
+            "release_tag: 'v{date}' must contain {sha7} or {sha}, so each release gets its own "
+            "tag (line 1)",
+            id="tag-without-sha",
+        ),
+        pytest.param(
+            "release_tag: 'v{version}-{sha7}'\n",
+            "release_tag: 'v{version}-{sha7}' has an unknown placeholder {version}; use {date}, "
+            "{sha7}, {sha}, {ring} (line 1)",
+            id="tag-unknown-placeholder",
+        ),
+        pytest.param(
+            "release_tag: 'v{sha:.8}'\n",
+            "release_tag: 'v{sha:.8}' has an unknown placeholder {sha:.8}; use {date}, "
+            "{sha7}, {sha}, {ring} (line 1)",
+            id="tag-format-spec",
+        ),
+        pytest.param(
+            "release_tag: 'v{sha7'\n",
+            "release_tag: 'v{sha7' has a { or } without its partner (line 1)",
+            id="tag-unbalanced-brace",
+        ),
+        pytest.param(
+            "release_tag: 'v {sha7}'\n",
+            "release_tag: 'v {sha7}' does not make a valid git tag name (line 1)",
+            id="tag-space",
+        ),
+        pytest.param(
+            "release_tag: 'v..{sha7}'\n",
+            "release_tag: 'v..{sha7}' does not make a valid git tag name (line 1)",
+            id="tag-double-dot",
+        ),
+        pytest.param(
+            "release_tag: 7\n",
+            "release_tag: expected a string, got 7 (a number); quote it as '7' (line 1)",
+            id="tag-number",
+        ),
+    ],
+)
+def test_each_mistake_is_one_error_naming_field_and_line(text: str, message: str) -> None:
+    assert errors(text) == [message]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "merge_gate:\n  approvals: [1\n",
+            "invalid YAML: expected ',' or ']', but got '<stream end>' (line 3)",
+        ),
+        (
+            "rings:\n  - name: a: b\n",
+            "invalid YAML: mapping values are not allowed here (line 2)",
+        ),
+        (
+            "merge_gate:\n\tapprovals: 1\n",
+            "invalid YAML: found character '\\t' that cannot start any token (line 2)",
+        ),
+        ("a: *nowhere\n", "invalid YAML: found undefined alias 'nowhere' (line 1)"),
+        ("rings: []\n---\nrings: []\n", "invalid YAML: but found another document (line 2)"),
+    ],
+    ids=["unclosed-list", "colon-in-value", "tab", "undefined-alias", "two-documents"],
+)
+def test_yaml_syntax_errors_carry_the_line(text: str, message: str) -> None:
+    assert errors(text) == [message]
+
+
+def test_all_errors_are_collected_in_file_order() -> None:
+    text = """\
+    merge_gate:
+      aprovals: 2
+      dismiss_stale_approvals: maybe
+    rings:
+      - name: dev
+      - name: Internal
+        bake: 2 days
+        promoters: owner
+    features:
+      new-grid: [dev, qa]
+    release_tag: v{date}
+    """
+    assert errors(text) == [
+        "merge_gate.aprovals: unknown key 'aprovals'; did you mean 'approvals'? (line 2)",
+        "merge_gate.dismiss_stale_approvals: expected true or false, got 'maybe' (a string) "
+        "(line 3)",
+        "rings[1].name: 'Internal' is not a usable ring name: use at most 42 lower-case "
+        "letters, digits, '.', '_' and '-', starting with a letter or digit (line 6)",
+        "rings[1].bake: '2 days' is not a duration like 36h (line 7)",
+        "rings[1].promoters: 'owner' is not a permission; use read, triage, write, maintain or "
+        "admin (line 8)",
+        "features.new-grid[1]: unknown ring 'qa'; the rings are dev (line 10)",
+        "release_tag: 'v{date}' must contain {sha7} or {sha}, so each release gets its own tag "
+        "(line 11)",
+    ]
+
+
+def test_a_feature_naming_an_invalid_ring_reports_only_the_ring() -> None:
+    text = "rings:\n  - name: Dev\nfeatures:\n  a: [Dev]\n"
+    assert len(errors(text)) == 1
+
+
+def test_a_broken_ring_list_does_not_make_every_feature_ring_unknown() -> None:
+    text = "rings: []\nfeatures:\n  a: [staging]\n"
+    assert errors(text) == [
+        "rings: expected a list of at least one ring, got an empty list (line 1)"
+    ]
+
+
+def test_config_errors_print_one_per_line() -> None:
+    result = parse_config("colour: blue\nrings: []\n")
+    assert isinstance(result, ConfigErrors)
+    assert str(result).splitlines() == [
+        "colour: unknown key 'colour'; known keys are merge_gate, rings, features, "
+        "feature_admins, release_tag (line 1)",
+        "rings: expected a list of at least one ring, got an empty list (line 2)",
+    ]
+
+
+def test_yaml_tags_are_never_constructed() -> None:
+    assert errors("release_tag: !!python/object/apply:os.system ['true']\n") == [
+        "release_tag: expected a string, got a list (line 1)"
+    ]
