@@ -37,7 +37,9 @@ class Ringbot:
         self.settings = settings
         self.now = now or (lambda: datetime.now(UTC))
         self.metrics = Metrics()
-        self.auth = AppAuth(settings.app_id, settings.private_key)
+        self.auth = AppAuth(
+            settings.app_id, settings.private_key, now=lambda: self.now().timestamp()
+        )
         register_secret(settings.private_key)
         register_secret(settings.webhook_secret)
         self.caches = Caches()

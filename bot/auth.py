@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,9 +28,10 @@ class Token:
 class AppAuth:
     """Makes App JWTs and hands out installation tokens, fetching each one once (single flight)."""
 
-    def __init__(self, app_id: str, private_key: str) -> None:
+    def __init__(self, app_id: str, private_key: str, now: Callable[[], float] = time.time) -> None:
         # PyJWT refuses an integer issuer, so the id stays a string.
         self.app_id = str(app_id)
+        self._now = now
         self._key = private_key
         self._tokens: dict[int, Token] = {}
         self._locks: dict[int, asyncio.Lock] = {}
@@ -42,12 +44,12 @@ class AppAuth:
     async def token(self, gh: GitHubAPI, installation_id: int) -> str:
         """A valid token for the installation; concurrent callers share one fetch."""
         cached = self._tokens.get(installation_id)
-        if cached and cached.expires_at - REFRESH_MARGIN > time.time():
+        if cached and cached.expires_at - REFRESH_MARGIN > self._now():
             return cached.value
         lock = self._locks.setdefault(installation_id, asyncio.Lock())
         async with lock:
             cached = self._tokens.get(installation_id)
-            if cached and cached.expires_at - REFRESH_MARGIN > time.time():
+            if cached and cached.expires_at - REFRESH_MARGIN > self._now():
                 return cached.value
             data = await apps.get_installation_access_token(
                 gh, installation_id=str(installation_id), app_id=self.app_id, private_key=self._key

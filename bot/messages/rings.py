@@ -1,0 +1,199 @@
+"""Pure markdown for ring decisions: replies to ring commands, the `/status` table and `/help`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from bot.config import Config, RingConfig
+from bot.ledger import FAILED, IN_FLIGHT, Rejection, cd_state, cd_state_at
+from bot.policy.rings import (
+    Promotion,
+    Refusal,
+    RejectionDecision,
+    RingState,
+    SignOffDecision,
+    current_release,
+    humanise,
+    inert,
+    live_since,
+    newest,
+    rejection,
+    short,
+    signoffs,
+)
+
+NONE = "—"
+
+
+def render_refusals(title: str, refusals: Sequence[Refusal]) -> str:
+    """😕 A title, then one bullet per failed condition with what to do about it."""
+    bullets = [f"- {r.message}" + (f" — {r.hint}" if r.hint else "") for r in refusals]
+    return "\n".join([f"😕 {title}", "", *bullets])
+
+
+def render_promotion(
+    config: Config, promotion: Promotion, *, deployment_id: int | None = None
+) -> str:
+    """The reply to `/promote` (or the note on an automatic entry)."""
+    target = promotion.target
+    if target is None or not promotion.allowed:
+        name = f" to {target.name}" if target is not None else ""
+        return render_refusals(f"Cannot promote{name}:", promotion.refusals)
+    sha = f"`{short(promotion.sha)}`"
+    if promotion.already_done:
+        return f"👍 {sha} is already in {target.name} (or on its way); nothing new was deployed."
+    source = config.previous(target)
+    what = (
+        f"Promoting {sha} from {source.name} to {target.name}"
+        if source is not None
+        else f"Deploying {sha} to {target.name}"
+    )
+    created = f": deployment {deployment_id} created" if deployment_id is not None else ""
+    return f"🚀 {what}{created}"
+
+
+def render_rollback(promotion: Promotion, *, deployment_id: int | None = None) -> str:
+    """The reply to `/rollback`."""
+    target = promotion.target
+    if target is None or not promotion.allowed:
+        name = f" {target.name}" if target is not None else ""
+        return render_refusals(f"Cannot roll back{name}:", promotion.refusals)
+    sha = f"`{short(promotion.sha)}`"
+    if promotion.already_done:
+        return f"👍 {target.name} is already rolling back to {sha}; nothing new was deployed."
+    created = f": deployment {deployment_id} created" if deployment_id is not None else ""
+    return f"⏪ Rolling back {target.name} to {sha}{created}"
+
+
+def render_signoff(config: Config, decision: SignOffDecision, actor: str) -> str:
+    """The reply to `/approve`, with the next step when there is one."""
+    ring = decision.ring
+    if ring is None or not decision.allowed:
+        name = f" in {ring.name}" if ring is not None else ""
+        return render_refusals(f"Cannot sign off{name}:", decision.refusals)
+    sha = f"`{short(decision.sha)}`"
+    if decision.already_done:
+        return f"👍 @{actor} had already signed off {sha} in {ring.name}."
+    lines = [f"✅ @{actor} signed off {sha} in {ring.name}."]
+    following = config.next(ring)
+    if following is not None and following.auto:
+        lines.append(f"It enters {following.name} by itself once the ring rules allow it.")
+    elif following is not None:
+        lines.append(f"Next: `/promote {following.name}`.")
+    return "\n\n".join(lines)
+
+
+def render_rejection(decision: RejectionDecision, actor: str, reason: str) -> str:
+    """The reply to `/reject`."""
+    ring = decision.ring
+    if ring is None or not decision.allowed:
+        name = f" in {ring.name}" if ring is not None else ""
+        return render_refusals(f"Cannot reject{name}:", decision.refusals)
+    sha = f"`{short(decision.sha)}`"
+    if decision.already_done and decision.rejection is not None:
+        earlier = decision.rejection
+        why = f": {inert(earlier.reason)}" if earlier.reason else ""
+        return f"⛔ {sha} was already rejected by @{earlier.user}{why}"
+    return (
+        f"⛔ @{actor} rejected {sha} in {ring.name}: {inert(reason)}\n\n"
+        "It will never be promoted again; every pull request in it is told why."
+    )
+
+
+def render_rejected_notice(sha: str, ring: str, found: Rejection) -> str:
+    """The note posted on each pull request in a rejected release."""
+    why = f": {inert(found.reason)}" if found.reason else "."
+    return (
+        f"⛔ Release `{short(sha)}`, which contains this pull request, was rejected in {ring} "
+        f"by @{found.user}{why}\n\nIt will not move on; a fix merged later starts a new release."
+    )
+
+
+def _ago(now: datetime, then: datetime) -> str:
+    minutes = int((now - then).total_seconds()) // 60
+    return f"{humanise(timedelta(minutes=minutes))} ago" if minutes > 0 else "just now"
+
+
+def _row(state: RingState, now: datetime, bot_login: str) -> tuple[str, str, str, str]:
+    """(release, state, since, by) for one ring."""
+    current = current_release(state, bot_login)
+    latest = newest(state)
+    if current is not None:
+        status = "rejected" if rejection(current, bot_login) is not None else "live"
+        if latest is not None and latest is not current:
+            latest_state = cd_state(latest, bot_login)
+            if latest_state in IN_FLIGHT:
+                status += f" · `{short(latest.sha)}` deploying"
+            elif latest_state in FAILED:
+                status += f" · `{short(latest.sha)}` failed"
+        since = live_since(current, bot_login) or current.created_at
+        names = ", ".join(f"@{s.user}" for s in signoffs(current, bot_login)) or NONE
+        return f"`{short(current.sha)}`", status, _ago(now, since), names
+    if latest is None:
+        return NONE, "waiting", NONE, NONE
+    latest_state = cd_state(latest, bot_login)
+    if rejection(latest, bot_login) is not None:
+        status = "rejected"
+    elif latest_state in IN_FLIGHT:
+        status = "deploying"
+    elif latest_state in FAILED:
+        status = "failed"
+    else:
+        status = "waiting"
+    return f"`{short(latest.sha)}`", status, _ago(now, cd_state_at(latest, bot_login)), NONE
+
+
+def _reach(config: Config, ring: RingConfig) -> str:
+    """Users reached once a release is in `ring`: every ring up to it adds its `users`."""
+    upto = config.rings[: config.index(ring.name) + 1]
+    known = [r.users for r in upto if r.users is not None]
+    return f"{sum(known):,}" if known else NONE
+
+
+def render_ring_table(
+    config: Config, rings: Sequence[RingState], now: datetime, bot_login: str
+) -> str:
+    """The `/status` table: each ring, its release, state, since when, signed off by, reach."""
+    by_name = {state.ring.name: state for state in rings}
+    lines = [
+        "| ring | release | state | since | signed off by | users reached |",
+        "|---|---|---|---|---|---|",
+    ]
+    for ring in config.rings:
+        state = by_name.get(ring.name, RingState(ring))
+        release, status, since, names = _row(state, now, bot_login)
+        lines.append(
+            f"| {ring.name} | {release} | {status} | {since} | {names} | {_reach(config, ring)} |"
+        )
+    return "\n".join(lines)
+
+
+_HELP = (
+    ("/promote <ring>", "deploy the current release of the ring before `<ring>` into `<ring>`"),
+    (
+        "/approve [ring]",
+        "sign off the current release of that ring (default: the highest one "
+        "whose release contains this pull request)",
+    ),
+    ("/reject [ring] <reason>", "reject that release; it is never promoted again"),
+    ("/rollback <ring>", "redeploy the last earlier release that succeeded there, not rejected"),
+    ("/feature <flag> on|off <ring>", "override one feature toggle in one ring (maintainers)"),
+    ("/features", "show the flag × ring table"),
+    ("/status", "show the ring table"),
+    ("/help", "list the commands"),
+)
+
+
+def render_help() -> str:
+    """The `/help` reply: every command, one a line."""
+    lines = [f"- `{command}`: {what}" for command, what in _HELP]
+    return "\n".join(
+        [
+            "ringbot commands, one at the start of a line in a pull-request comment:",
+            "",
+            *lines,
+            "",
+            "A label `promote:<ring>` works like `/promote <ring>`.",
+        ]
+    )
