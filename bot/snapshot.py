@@ -41,7 +41,8 @@ async def load_config(ctx: Ctx) -> Config | ConfigErrors:
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     try:
-        data = await ctx.gh.getitem(f"/repos/{ctx.repo}/contents/{CONFIG_PATH}")
+        # The path is one URL segment (`/` as %2F), as octokit sends it and GitHub expects.
+        data = await ctx.gh.getitem(f"/repos/{ctx.repo}/contents/{quote(CONFIG_PATH, safe='')}")
     except BadRequest as exc:
         if exc.status_code != 404:
             raise
