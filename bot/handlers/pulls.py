@@ -17,6 +17,8 @@ from ..webhook import Triage
 from ..work import CommitKey, GateKey, MergeGroupKey, RepoGatesKey
 
 router = routing.Router()
+# GitHub's merge queue builds each group on a branch named like this.
+MERGE_QUEUE_PREFIX = "gh-readonly-queue/"
 
 
 def _installation(event: sansio.Event) -> int:
@@ -70,7 +72,8 @@ async def check_run_changed(event: sansio.Event, triage: Triage) -> None:
         return  # our own check completing: re-evaluating would loop
     if ours and run.get("name") != GATE_CHECK_NAME:
         return
-    _commit_changed(event, triage, str(run["head_sha"]), run.get("pull_requests") or [])
+    branch = (run.get("check_suite") or {}).get("head_branch")
+    _commit_changed(event, triage, str(run["head_sha"]), run.get("pull_requests") or [], branch)
 
 
 @router.register("check_suite", action="completed")
@@ -79,13 +82,16 @@ async def check_suite_completed(event: sansio.Event, triage: Triage) -> None:
     suite = event.data["check_suite"]
     if int((suite.get("app") or {}).get("id", 0)) == triage.identity.app_id:
         return
-    _commit_changed(event, triage, str(suite["head_sha"]), suite.get("pull_requests") or [])
+    pulls = suite.get("pull_requests") or []
+    _commit_changed(event, triage, str(suite["head_sha"]), pulls, suite.get("head_branch"))
 
 
 @router.register("status")
 async def status_changed(event: sansio.Event, triage: Triage) -> None:
     """A commit status (another CI) changed."""
-    _commit_changed(event, triage, str(event.data["sha"]), [], statuses=True)
+    branches = [str(b.get("name", "")) for b in event.data.get("branches") or []]
+    branch = next((b for b in branches if b.startswith(MERGE_QUEUE_PREFIX)), None)
+    _commit_changed(event, triage, str(event.data["sha"]), [], branch, statuses=True)
 
 
 def _commit_changed(
@@ -93,10 +99,14 @@ def _commit_changed(
     triage: Triage,
     sha: str,
     pulls: list[dict[str, Any]],
+    branch: str | None,
     *,
     statuses: bool = False,
 ) -> None:
     installation, repo = _installation(event), _repo(event)
+    if branch and branch.startswith(MERGE_QUEUE_PREFIX):
+        triage.enqueue(MergeGroupKey(installation, repo, sha))
+        return
     if statuses or not pulls:
         # Statuses name no pull request, and check payloads leave out fork pull requests:
         # the commit job finds them from the SHA.
