@@ -77,3 +77,59 @@ async def ready_pr(w: World, *, approver: str = "alice", **kw: Any) -> int:
     w.sim.review(REPO, number, approver, "APPROVED")
     await w.settle()
     return number
+
+
+def deployments(w: World, ring: str | None = None, repo: str = REPO) -> list[Any]:
+    """The repository's deployments (optionally of one environment), oldest first."""
+    found = sorted(w.sim.repo(repo).deployments.values(), key=lambda d: d.id)
+    return [d for d in found if ring is None or d.environment == ring]
+
+
+async def cd(w: World, ring: str, state: str = "success", repo: str = REPO) -> int:
+    """The user's CD finishes the newest deployment in `ring` with `state`."""
+    newest = deployments(w, ring, repo)[-1]
+    w.sim.post_deployment_status(repo, newest.id, state, by="deploy-bot")
+    await w.settle()
+    return int(newest.id)
+
+
+async def merge(w: World, number: int, *, by: str = "alice", green: bool = True) -> str:
+    """Merge the pull request; CI builds the merge commit on main."""
+    sha = str(w.sim.merge_pull_request(REPO, number, by=by))
+    await w.settle()
+    if green:
+        build(w, sha)
+        await w.settle()
+    return sha
+
+
+async def command(w: World, number: int, body: str, *, by: str = "alice") -> str:
+    """Comment on the pull request; return ringbot's reply to that comment."""
+    comment_id = w.sim.comment(REPO, number, by, body)
+    await w.settle()
+    return reply_to(w, comment_id)
+
+
+def reply_to(w: World, comment_id: int, repo: str = REPO) -> str:
+    """ringbot's reply to a comment ('' when there is none)."""
+    marker = f"<!-- ringbot:reply-to:{comment_id} -->"
+    found = [c.body for c in w.sim.repo(repo).comments.values() if marker in c.body]
+    assert len(found) <= 1, "more than one reply to one comment"
+    return found[0] if found else ""
+
+
+def reactions(w: World, comment_id: int, repo: str = REPO) -> list[str]:
+    """The reactions ringbot left on a comment, in order."""
+    return [
+        r.content
+        for r in w.sim.repo(repo).reactions
+        if r.comment_id == comment_id and r.user.login == w.sim.bot_login
+    ]
+
+
+async def released(w: World, *, author: str = "bob") -> tuple[int, str]:
+    """A pull request merged, built green on main and live in dev: (number, release sha)."""
+    number = await ready_pr(w, author=author)
+    sha = await merge(w, number)
+    await cd(w, "dev")
+    return number, sha

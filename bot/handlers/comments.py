@@ -13,7 +13,7 @@ from ..config import Config, ConfigErrors
 from ..context import Ctx
 from ..effects import deployments as deploy
 from ..effects.replies import react, remove_label, reply, reply_marker
-from ..ledger import encode_rejection
+from ..ledger import encode_rejection, signoffs
 from ..logs import log
 from ..messages import rings as say
 from ..models import Permission, PullRequest
@@ -172,12 +172,11 @@ async def promote(
     previous = await ring_snapshot.ring_state(ctx, before, deployments) if before else None
     into = await ring_snapshot.ring_state(ctx, ring, deployments) if ring else None
     contained = await _contained(ctx, pull, previous) if previous else None
-    signers: dict[str, Permission] = {}
+    # A sign-off is written only after a write check, so only a stricter ring re-reads signers.
+    signers: dict[str, Permission] | None = None
     if ring is not None and ring.promoters > Permission.WRITE and previous is not None:
-        # A sign-off was only written after a write check; a stricter ring re-reads signers.
+        signers = {}
         release = current_release(previous, ctx.identity.bot_login)
-        from ..ledger import signoffs
-
         for s in signoffs(release, ctx.identity.bot_login) if release else ():
             signers[s.user] = await snapshot.permission(ctx, s.user)
     decision = decide_promotion(
