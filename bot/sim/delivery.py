@@ -1,0 +1,132 @@
+"""Signed webhook deliveries, POSTed one at a time in emission order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+HOOK_ID = 424242
+USER_AGENT = "GitHub-Hookshot/sim"
+TIMEOUT_S = 10.0  # GitHub gives up on a delivery after 10 s
+
+
+@dataclass
+class Delivery:
+    """One webhook event; status_code is None until answered (or on connection error)."""
+
+    id: str
+    event: str
+    action: str | None
+    payload: dict[str, Any]
+    status_code: int | None = None
+    delivered: bool = False
+
+
+def sign(secret: str, body: bytes) -> dict[str, str]:
+    """The X-Hub-Signature (sha1) and X-Hub-Signature-256 headers for a body."""
+    key = secret.encode()
+    return {
+        "X-Hub-Signature": "sha1=" + hmac.new(key, body, hashlib.sha1).hexdigest(),
+        "X-Hub-Signature-256": "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest(),
+    }
+
+
+def headers(secret: str, d: Delivery, body: bytes) -> dict[str, str]:
+    """All headers GitHub sends with a delivery."""
+    return {
+        "X-GitHub-Event": d.event,
+        "X-GitHub-Delivery": d.id,
+        "X-GitHub-Hook-ID": str(HOOK_ID),
+        "X-GitHub-Hook-Installation-Target-Type": "integration",
+        "X-GitHub-Hook-Installation-Target-ID": "1",
+        "User-Agent": USER_AGENT,
+        "Content-Type": "application/json",
+        **sign(secret, body),
+    }
+
+
+class Deliverer:
+    """A FIFO of deliveries drained by one background task."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+        self.url: str | None = None
+        self._pending: deque[Delivery] = deque()
+        self._wake: asyncio.Event | None = None
+        self._idle: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    def enqueue(self, d: Delivery) -> None:
+        """Queue a delivery (sync: world-building calls are sync)."""
+        self._pending.append(d)
+        if self._wake is not None:
+            self._wake.set()
+            assert self._idle is not None
+            self._idle.clear()
+
+    @property
+    def idle(self) -> bool:
+        """True when nothing is queued or in flight."""
+        return not self._pending and (self._idle is None or self._idle.is_set())
+
+    def start(self) -> None:
+        """Start the background task on the running loop (idempotent)."""
+        if self._task is not None:
+            return
+        self._wake, self._idle = asyncio.Event(), asyncio.Event()
+        if self._pending:
+            self._wake.set()
+        else:
+            self._idle.set()
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S))
+        self._task = asyncio.create_task(self._run())
+
+    async def settle(self) -> None:
+        """Return once every delivery queued so far has been POSTed and answered."""
+        self.start()
+        assert self._idle is not None
+        while self._pending or not self._idle.is_set():
+            await self._idle.wait()
+
+    async def close(self) -> None:
+        """Stop the task and the HTTP session."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _run(self) -> None:
+        assert self._wake is not None and self._idle is not None
+        while True:
+            await self._wake.wait()
+            while self._pending:
+                await self._post(self._pending.popleft())
+            self._wake.clear()
+            self._idle.set()
+
+    async def _post(self, d: Delivery) -> None:
+        if self.url is None or self._session is None:
+            return  # recorded only: nobody is listening
+        body = json.dumps(d.payload).encode()
+        d.delivered = True
+        try:
+            async with self._session.post(
+                self.url, data=body, headers=headers(self.secret, d, body)
+            ) as resp:
+                await resp.read()
+                d.status_code = resp.status
+        except (aiohttp.ClientError, TimeoutError, OSError):
+            d.status_code = None  # GitHub records the failure and does not retry
