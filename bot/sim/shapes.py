@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from bot.sim.state import (
     JSON,
@@ -90,7 +91,9 @@ def error(message: str, **extra: Any) -> JSON:
 
 def user(api: str, u: User) -> JSON:
     """simple-user."""
-    url = f"{api}/users/{u.login}"
+    # Bot logins ("ringbot[bot]") hold characters a URI must escape, as GitHub does.
+    login = quote(u.login, safe="")
+    url = f"{api}/users/{login}"
     return {
         "login": u.login,
         "id": u.id,
@@ -98,7 +101,7 @@ def user(api: str, u: User) -> JSON:
         "avatar_url": f"{api}/avatars/u/{u.id}?v=4",
         "gravatar_id": "",
         "url": url,
-        "html_url": f"{api}/{u.login}",
+        "html_url": f"{api}/{login}",
         "followers_url": f"{url}/followers",
         "following_url": f"{url}/following{{/other_user}}",
         "gists_url": f"{url}/gists{{/gist_id}}",
@@ -770,9 +773,13 @@ def deployment(api: str, r: Repo, d: Deployment) -> JSON:
 
 
 def deployment_status(api: str, r: Repo, s: DeploymentStatus) -> JSON:
-    """deployment-status."""
+    """deployment-status.
+
+    The description requires `target_url` to be a URI, yet documents "" as its default; an
+    unset one points at the deployment itself, and unset optional URLs are left out.
+    """
     dep_url = f"{api}/repos/{r.full_name}/deployments/{s.deployment_id}"
-    return {
+    body: JSON = {
         "url": f"{dep_url}/statuses/{s.id}",
         "id": s.id,
         "node_id": node_id("DeploymentStatus", s.id),
@@ -780,15 +787,18 @@ def deployment_status(api: str, r: Repo, s: DeploymentStatus) -> JSON:
         "creator": user(api, s.creator),
         "description": s.description,
         "environment": s.environment,
-        "target_url": s.log_url,
+        "target_url": s.log_url or dep_url,
         "created_at": iso(s.created_at),
         "updated_at": iso(s.created_at),
         "deployment_url": dep_url,
         "repository_url": f"{api}/repos/{r.full_name}",
-        "environment_url": s.environment_url,
-        "log_url": s.log_url,
         "performed_via_github_app": app(api, s.via_app) if s.via_app else None,
     }
+    if s.environment_url:
+        body["environment_url"] = s.environment_url
+    if s.log_url:
+        body["log_url"] = s.log_url
+    return body
 
 
 def environment(api: str, r: Repo, e: Environment) -> JSON:
