@@ -62,7 +62,12 @@ def _pointer(*parts: str) -> str:
 
 def errors_for(uri_pointer: str, instance: Any) -> list[str]:
     """Validation errors of `instance` against the schema at a registry URI#pointer."""
-    v = Draft202012Validator({"$ref": uri_pointer}, registry=_registry())
+    # Formats are checked too ("uri" needs rfc3987), because Prism checks them.
+    v = Draft202012Validator(
+        {"$ref": uri_pointer},
+        registry=_registry(),
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
+    )
     return [
         f"{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}" for e in v.iter_errors(instance)
     ]
