@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import comments, pulls, rings
+from . import comments, features, pulls, rings
 
-HANDLERS: tuple[ModuleType, ...] = (pulls, rings, comments)
+HANDLERS: tuple[ModuleType, ...] = (pulls, rings, comments, features)

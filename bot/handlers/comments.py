@@ -28,6 +28,7 @@ from ..policy.rings import (
 )
 from ..webhook import Triage
 from ..work import CommandKey, LabelKey
+from . import features
 
 router = routing.Router()
 
@@ -143,6 +144,9 @@ async def run(
         return Outcome(
             say.render_ring_table(config, states, ctx.now(), ctx.identity.bot_login), False
         )
+    if item.name in ("feature", "features"):
+        text, refused = await features.command(ctx, config, actor, permission, item)
+        return Outcome(text, refused)
     pull = await snapshot.pull_request(ctx, number)
     if item.name == "promote" and item.ring:
         return await promote(ctx, config, pull, actor, permission, item.ring)
@@ -152,7 +156,8 @@ async def run(
         return await reject(ctx, config, pull, actor, permission, item.ring, item.reason)
     if item.name == "rollback" and item.ring:
         return await rollback(ctx, config, actor, permission, item.ring)
-    return Outcome(f"😕 `{item.line}` is not available yet.", True)
+    text, refused = await features.command(ctx, config, actor, permission, item)
+    return Outcome(text, refused)
 
 
 async def _contained(ctx: Ctx, pull: PullRequest, state: RingState) -> bool | None:
@@ -194,6 +199,7 @@ async def promote(
     )
     deployment_id = None
     if decision.should_deploy and decision.target and decision.sha:
+        await features.before_deploy(ctx, config, decision.target)
         deployment_id = await deploy.create_deployment(
             ctx, decision.target, decision.sha, reason=f"/promote by @{actor}"
         )
@@ -294,6 +300,7 @@ async def rollback(
     )
     deployment_id = None
     if decision.should_deploy and decision.target and decision.sha:
+        await features.before_deploy(ctx, config, decision.target)
         deployment_id = await deploy.create_deployment(
             ctx, decision.target, decision.sha, reason=f"/rollback by @{actor}"
         )

@@ -16,6 +16,7 @@ from ..policy.gate import GateInput, evaluate_gate
 from ..policy.rings import RingState, decide_auto_entry, decide_protection_rule
 from ..webhook import Triage
 from ..work import ProtectionKey, RingsKey
+from . import features
 
 router = routing.Router()
 
@@ -128,6 +129,7 @@ async def rings_job(ctx: Ctx, key: RingsKey) -> None:
                 bot_login=ctx.identity.bot_login,
             )
             if decision.should_deploy and decision.sha:
+                await features.before_deploy(ctx, config, ring)
                 await create_deployment(ctx, ring, decision.sha, reason="automatic entry")
                 return  # the ring after this one waits for this deployment's result
         previous = state

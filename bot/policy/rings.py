@@ -373,7 +373,7 @@ def decide_promotion(
     target_state: RingState | None,
     actor: str,
     actor_permission: Permission,
-    signer_permissions: Mapping[str, Permission],
+    signer_permissions: Mapping[str, Permission] | None,
     pr_merged: bool,
     pr_contained: bool | None,
     now: datetime,
