@@ -126,6 +126,15 @@ class World:
     clock: Clock
     bot_url: str
     api_url: str
+    settings: Settings | None = None
+    runner: web.AppRunner | None = None
+
+    async def restart_bot(self) -> None:
+        """Stop the bot and start a fresh one (no memory at all) on a new port."""
+        assert self.runner is not None and self.settings is not None
+        await self.runner.cleanup()
+        self.runner, self.bot, self.bot_url = await start_bot(self.settings, self.clock)
+        self.sim.webhook_url = f"{self.bot_url}/webhook"
 
     async def settle(self, rounds: int = 50) -> None:
         """Wait until no webhook is in flight and the bot has no work left, twice in a row."""
@@ -189,19 +198,25 @@ async def world(prism: Prism | None = None, clock: Clock | None = None) -> Async
         max_wait_seconds=5.0,
         debounce_seconds=0.05,
     )
+    runner, bot, bot_url = await start_bot(settings, clock)
+    sim.webhook_url = f"{bot_url}/webhook"
+    running = World(sim, bot, clock, bot_url, api_url, settings, runner)
+    try:
+        yield running
+    finally:
+        if running.runner is not None:
+            await running.runner.cleanup()
+        await sim.close()
+
+
+async def start_bot(settings: Settings, clock: Clock) -> tuple[web.AppRunner, Ringbot, str]:
+    """The real bot app, served on a free local port."""
     app = create_app(settings, now=clock)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    bot_url = f"http://127.0.0.1:{port}"
-    sim.webhook_url = f"{bot_url}/webhook"
-    try:
-        yield World(sim=sim, bot=app[RINGBOT], clock=clock, bot_url=bot_url, api_url=api_url)
-    finally:
-        await runner.cleanup()
-        await sim.close()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, app[RINGBOT], f"http://127.0.0.1:{port}"
 
 
 def prism_enabled() -> bool:

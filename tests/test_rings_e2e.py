@@ -141,3 +141,146 @@ async def test_rollback_redeploys_the_previous_good_release(w: World) -> None:
     reply = await command(w, second, "/rollback dev", by="alice")
     assert "⏪" in reply
     assert deployments(w, "dev")[-1].sha == first_sha
+
+
+async def signed_off_in_dev(w: World) -> tuple[int, str]:
+    """A release live in dev and signed off there by carol."""
+    number, sha = await released(w)
+    await command(w, number, "/approve dev", by="carol")
+    return number, sha
+
+
+@pytest.mark.parametrize(
+    ("by", "body", "expected"),
+    [
+        pytest.param("rita", "/promote internal", "write", id="permission"),
+        pytest.param("bob", "/promote dev", "automatically", id="first-ring"),
+        pytest.param("bob", "/promote nowhere", "nowhere", id="unknown-ring"),
+        pytest.param("bob", "/promote early-adopters", "internal", id="skipping-a-ring"),
+    ],
+)
+async def test_each_refusal_names_its_reason(w: World, by: str, body: str, expected: str) -> None:
+    setup_repo(w, config=NO_BAKE)
+    number, _ = await signed_off_in_dev(w)
+    reply = await command(w, number, body, by=by)
+    assert "😕" in reply and expected in reply
+    assert deployments(w, "internal") == [] and deployments(w, "early-adopters") == []
+
+
+async def test_a_failed_deploy_is_not_in_the_ring(w: World) -> None:
+    setup_repo(w, config=NO_BAKE)
+    number = await ready_pr(w)
+    await merge(w, number)
+    await cd(w, "dev", "failure")
+    reply = await command(w, number, "/promote internal", by="bob")
+    assert "😕" in reply and "fail" in reply
+
+
+async def test_a_change_not_yet_in_the_previous_ring_cannot_be_promoted(w: World) -> None:
+    setup_repo(w, config=NO_BAKE)
+    first, _ = await signed_off_in_dev(w)
+    second = await ready_pr(w, author="carol")
+    await merge(w, second)  # dev is now deploying it, but the live release is still the first
+    reply = await command(w, second, "/promote internal", by="alice")
+    assert "😕" in reply
+    assert deployments(w, "internal") == []
+
+
+async def test_bake_time_says_how_long_is_left(w: World) -> None:
+    setup_repo(w, config=NO_BAKE)
+    number, _ = await signed_off_in_dev(w)
+    await command(w, number, "/promote internal", by="bob")
+    await cd(w, "internal")
+    await command(w, number, "/approve internal", by="carol")
+    w.clock.advance(hours=20)
+    reply = await command(w, number, "/promote early-adopters", by="bob")
+    assert "4h" in reply
+
+
+async def test_a_promote_label_acts_for_whoever_added_it_and_is_removed(w: World) -> None:
+    setup_repo(w, config=NO_BAKE)
+    number, sha = await signed_off_in_dev(w)
+    w.sim.add_label(REPO, number, "promote:internal", by="bob")
+    await w.settle()
+    assert [d.sha for d in deployments(w, "internal")] == [sha]
+    assert "promote:internal" not in {lbl.name for lbl in w.sim.repo(REPO).pulls[number].labels}
+
+
+async def test_a_promote_label_from_a_reader_is_refused(w: World) -> None:
+    setup_repo(w, config=NO_BAKE)
+    number, _ = await signed_off_in_dev(w)
+    w.sim.add_label(REPO, number, "promote:internal", by="rita")
+    await w.settle()
+    assert deployments(w, "internal") == []
+
+
+async def test_a_rejection_survives_a_restart_and_blocks_every_route(w: World) -> None:
+    setup_repo(w, config=NO_BAKE)
+    number, _ = await signed_off_in_dev(w)
+    await command(w, number, "/reject dev crashes on start", by="carol")
+    await w.restart_bot()
+    reply = await command(w, number, "/promote internal", by="alice")
+    assert "😕" in reply and "rejected" in reply
+    w.sim.add_label(REPO, number, "promote:internal", by="alice")
+    await w.settle()
+    reply = await command(w, number, "/approve dev", by="bob")
+    assert "😕" in reply
+    assert deployments(w, "internal") == []
+
+
+async def test_a_redelivered_command_replies_and_reacts_once(w: World) -> None:
+    setup_repo(w, config=NO_BAKE)
+    number, _ = await signed_off_in_dev(w)
+    comment_id = w.sim.comment(REPO, number, "bob", "/promote internal")
+    await w.settle()
+    (delivery,) = [
+        d
+        for d in w.sim.deliveries
+        if d.event == "issue_comment" and d.payload["comment"]["id"] == comment_id
+    ]
+    await w.restart_bot()  # a new replica has no memory of the delivery id
+    resp = await w.deliver("issue_comment", delivery.payload)
+    assert resp.status == 202
+    await w.settle()
+    assert len(deployments(w, "internal")) == 1
+    assert reactions(w, comment_id) == ["eyes", "rocket"]
+    assert reply_to(w, comment_id)  # still exactly one reply (reply_to asserts it)
+
+
+async def test_edited_comments_and_bot_comments_run_nothing(w: World) -> None:
+    setup_repo(w, config=NO_BAKE)
+    number, _ = await signed_off_in_dev(w)
+    comment_id = w.sim.comment(REPO, number, "bob", "looks good")
+    await w.settle()
+    w.sim.edit_comment(REPO, comment_id, "/promote internal", by="bob")
+    await w.settle()
+    assert deployments(w, "internal") == []
+
+
+async def test_an_auto_ring_follows_once_the_previous_ring_is_live(w: World) -> None:
+    config = "rings:\n  - name: dev\n    auto: true\n  - name: production\n  - name: on-premises\n    auto: true\n"
+    setup_repo(w, config=config)
+    number, sha = await signed_off_in_dev(w)
+    await command(w, number, "/promote production", by="alice")
+    assert deployments(w, "on-premises") == []
+    await cd(w, "production")
+    (onprem,) = deployments(w, "on-premises")
+    assert onprem.sha == sha and onprem.production_environment is True
+
+
+async def test_the_protection_rule_approves_what_the_rings_allow(w: World) -> None:
+    setup_repo(w, config=NO_BAKE)
+    number, sha = await signed_off_in_dev(w)
+    w.sim.request_protection_rule(REPO, "internal", sha, run_id=77)
+    await w.settle()
+    (answer,) = w.sim.protection_rule_reviews
+    assert answer.state == "approved" and answer.environment_name == "internal"
+
+
+async def test_the_protection_rule_rejects_a_skipped_ring(w: World) -> None:
+    setup_repo(w, config=NO_BAKE)
+    number, sha = await signed_off_in_dev(w)
+    w.sim.request_protection_rule(REPO, "early-adopters", sha, run_id=78)
+    await w.settle()
+    (answer,) = w.sim.protection_rule_reviews
+    assert answer.state == "rejected" and "internal" in answer.comment

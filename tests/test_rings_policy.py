@@ -958,3 +958,22 @@ def test_the_protection_rule_says_why_it_refused() -> None:
     )
 
     assert decision.comment == "ringbot: needs 1 more sign-off in internal."
+
+
+def test_an_automatic_entry_never_retries_a_failed_deploy() -> None:
+    from bot.config import DEFAULT_CONFIG
+    from bot.policy.rings import decide_auto_entry
+
+    dev = DEFAULT_CONFIG.rings[0]
+    failed = deployment(sha="a" * 40, statuses=(status(state="failure"),))
+    decision = decide_auto_entry(
+        config=DEFAULT_CONFIG,
+        ring=dev,
+        previous=None,
+        target_state=ring_state("dev", failed),
+        candidate_sha="a" * 40,
+        now=NOW,
+        bot_login=BOT,
+    )
+    assert not decision.should_deploy
+    assert [r.code for r in decision.refusals] == ["failed"]

@@ -473,6 +473,9 @@ def decide_auto_entry(
             )
         if _has_in_target(target_state, candidate_sha, bot_login):
             return Promotion(ring, candidate_sha, None, already_done=True)
+        failed = _failed_before(target_state, candidate_sha, bot_login)
+        if failed is not None:
+            return Promotion(ring, candidate_sha, None, (failed,))
         found = rejection_of(candidate_sha, (target_state,), bot_login)
         refused = (_rejected(candidate_sha, found),) if found is not None else ()
         return Promotion(ring, candidate_sha, None, refused)
@@ -483,6 +486,9 @@ def decide_auto_entry(
         return Promotion(ring, None, None, (_not_live(source, bot_login, "not_in_previous"),))
     if _has_in_target(target_state, release.sha, bot_login):
         return Promotion(ring, release.sha, release.id, already_done=True)
+    failed = _failed_before(target_state, release.sha, bot_login)
+    if failed is not None:
+        return Promotion(ring, release.sha, release.id, (failed,))
     if any(d.sha == release.sha and live_since(d, bot_login) for d in target_state.deployments):
         # The ring had this release before and moved on: following the previous ring back would
         # be a rollback nobody asked for.
@@ -509,6 +515,19 @@ def decide_auto_entry(
         signer_permissions=signer_permissions,
     )
     return Promotion(ring, release.sha, release.id, tuple(refusals))
+
+
+def _failed_before(state: RingState, sha: str, bot_login: str) -> Refusal | None:
+    """An automatic entry never retries a deploy that failed: each retry would fail the same
+    way and loop. A person retries with `/promote` (or ships a fix)."""
+    latest = newest(state)
+    if latest is None or latest.sha != sha or cd_state(latest, bot_login) not in FAILED:
+        return None
+    return Refusal(
+        "failed",
+        f"the deploy of `{short(sha)}` to {state.ring.name} failed",
+        "merge a fix, or re-run the deploy in your CD so it posts a new status",
+    )
 
 
 def _state_of(rings: Sequence[RingState], ring: RingConfig) -> RingState:
