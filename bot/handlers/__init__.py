@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import comments, features, pulls, rings
+from . import comments, features, pulls, rings, visibility
 
-HANDLERS: tuple[ModuleType, ...] = (pulls, rings, comments, features)
+HANDLERS: tuple[ModuleType, ...] = (pulls, rings, comments, features, visibility)

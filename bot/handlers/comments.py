@@ -28,7 +28,7 @@ from ..policy.rings import (
 )
 from ..webhook import Triage
 from ..work import CommandKey, LabelKey
-from . import features
+from . import features, visibility
 
 router = routing.Router()
 
@@ -275,6 +275,8 @@ async def reject(
                 marks.add(int(dep["id"]))
         for dep_id in sorted(marks):
             await deploy.record(ctx, dep_id, "success", description)
+        if decision.ring is not None:
+            await visibility.rejected(ctx, config, decision.sha, decision.ring.name, actor, reason)
     log(20, "release rejected", repo=ctx.repo, sha=decision.sha, allowed=decision.allowed)
     return Outcome(say.render_rejection(decision, actor, reason), not decision.allowed)
 
