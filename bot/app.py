@@ -18,7 +18,7 @@ from .auth import AppAuth
 from .context import Caches, Ctx
 from .github import RateState, RingbotGitHub
 from .handlers import HANDLERS
-from .logs import log, log_exception, register_secret
+from .logs import DELIVERY, log, log_exception, register_secret
 from .metrics import Metrics
 from .queue import WorkKey, WorkQueue
 from .settings import Settings
@@ -47,6 +47,8 @@ class Ringbot:
         self._etags: LRUCache[int, LRUCache[str, Any]] = LRUCache(maxsize=1_000)
         self._rates: dict[int | str, RateState] = {}
         self._jobs: dict[type, Job] = {}
+        # key -> the delivery that queued it, so a job's log lines name their delivery.
+        self._origins: LRUCache[WorkKey, str] = LRUCache(maxsize=10_000)
         routers = []
         for module in HANDLERS:
             routers.append(module.router)
@@ -68,7 +70,10 @@ class Ringbot:
     def enqueue(self, key: WorkKey) -> bool:
         """Queue work; keys that come in bursts wait a moment so the burst becomes one job."""
         delay = self.settings.debounce_seconds if getattr(key, "DEBOUNCE", False) else 0.0
-        return self.queue.put(key, delay)
+        queued = self.queue.put(key, delay)
+        if queued:
+            self._origins[key] = DELIVERY.get() or ""
+        return queued
 
     async def start(self) -> None:
         """Open the session, learn who we are, start the workers."""
@@ -134,6 +139,7 @@ class Ringbot:
             log(40, "no job for key", kind=kind)
             return
         started = time.perf_counter()
+        DELIVERY.set(self._origins.pop(key, None))
         installation = key.installation
         try:
             identity = await self.load_identity()

@@ -6,7 +6,11 @@ import json
 import logging
 import re
 import sys
+from contextvars import ContextVar
 from typing import Any
+
+# The delivery whose work is being done: every log line of a job names it.
+DELIVERY: ContextVar[str | None] = ContextVar("delivery", default=None)
 
 # Installation tokens (ghs_), user tokens (ghp_, gho_, ghu_), JWTs and PEM bodies.
 _SECRET = re.compile(
@@ -58,7 +62,10 @@ def setup(level: str = "INFO") -> None:
 
 
 def log(level: int, msg: str, **fields: Any) -> None:
-    """Log msg with structured fields under the `ringbot` logger."""
+    """Log msg with structured fields (and the current delivery id) under the `ringbot` logger."""
+    delivery = DELIVERY.get()
+    if delivery is not None:
+        fields.setdefault("delivery", delivery)
     logging.getLogger("ringbot").log(level, msg, extra={"fields": fields})
 
 

@@ -10,7 +10,7 @@ from aiohttp import web
 from cachetools import LRUCache
 from gidgethub import BadRequest, ValidationFailure, routing, sansio
 
-from .logs import log
+from .logs import DELIVERY, log
 from .metrics import Metrics
 from .queue import WorkKey
 
@@ -90,11 +90,14 @@ class WebhookReceiver:
         self._seen[delivery] = True
         event = sansio.Event(data, event=event_name, delivery_id=delivery)
         triage = Triage(enqueue=self._enqueue, identity=self._identity())
+        token = DELIVERY.set(delivery)  # work queued now remembers which delivery asked for it
         try:
             await self._router.dispatch(event, triage)
         except (KeyError, TypeError, ValueError, BadRequest):
             # A payload without the fields its event must have: the sender's fault.
             return self._answer(400, "malformed payload", event_name, delivery)
+        finally:
+            DELIVERY.reset(token)
         return self._answer(202, "accepted", event_name, delivery, action=data.get("action"))
 
     def _answer(

@@ -110,3 +110,16 @@ async def test_no_token_or_secret_reaches_the_logs(
     assert token not in text
     assert "PRIVATE KEY" not in text
     assert "test-webhook-secret" not in text
+
+
+async def test_a_jobs_writes_are_logged_with_the_delivery_that_caused_them(
+    w: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    setup_repo(w)
+    with caplog.at_level(logging.INFO, logger="ringbot"):
+        number = open_pr(w)
+        await w.settle()
+    (opened,) = [d for d in w.sim.deliveries if d.event == "pull_request"]
+    writes = [r for r in caplog.records if r.getMessage() == "github write"]
+    assert writes and all(r.fields["delivery"] == opened.id for r in writes)  # type: ignore[attr-defined]
+    assert gate(w, number)
