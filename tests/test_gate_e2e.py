@@ -229,10 +229,19 @@ async def test_an_unchanged_result_writes_nothing(w: World) -> None:
     setup_repo(w)
     number = await ready_pr(w)
     w.sim.requests.clear()
-    w.sim.review(REPO, number, "carol", "COMMENTED")  # re-evaluates, changes nothing
+    w.sim.add_label(REPO, number, "docs", by="carol")  # re-evaluates, changes nothing
     await w.settle()
     assert writes(w) == []
-    assert w.sim.requests, "the review should have been evaluated"
+    assert w.sim.requests, "the label should have been evaluated"
+
+
+async def test_a_comment_only_review_costs_nothing(w: World) -> None:
+    setup_repo(w)
+    number = await ready_pr(w)
+    w.sim.requests.clear()
+    w.sim.review(REPO, number, "carol", "COMMENTED")
+    await w.settle()
+    assert w.sim.requests == []
 
 
 async def test_a_rerequested_gate_is_evaluated_again(w: World) -> None:
@@ -248,8 +257,8 @@ async def test_a_burst_of_events_is_one_evaluation(w: World) -> None:
     setup_repo(w)
     number = await ready_pr(w)
     w.sim.requests.clear()
-    for _ in range(20):
-        w.sim.review(REPO, number, "carol", "COMMENTED")
+    for n in range(20):
+        w.sim.add_label(REPO, number, f"area-{n}", by="carol")
     await w.settle()
     pulls_reads = [r for r in w.sim.requests if r.path.endswith(f"/pulls/{number}")]
     assert len(pulls_reads) == 1

@@ -136,7 +136,7 @@ async def test_a_502_on_the_deployment_create_makes_exactly_one(w: World) -> Non
 
 async def test_rollback_redeploys_the_previous_good_release(w: World) -> None:
     setup_repo(w, config=NO_BAKE)
-    first, first_sha = await released(w)
+    _first, first_sha = await released(w)
     second, _ = await released(w, author="carol")
     reply = await command(w, second, "/rollback dev", by="alice")
     assert "⏪" in reply
@@ -178,7 +178,7 @@ async def test_a_failed_deploy_is_not_in_the_ring(w: World) -> None:
 
 async def test_a_change_not_yet_in_the_previous_ring_cannot_be_promoted(w: World) -> None:
     setup_repo(w, config=NO_BAKE)
-    first, _ = await signed_off_in_dev(w)
+    _first, _ = await signed_off_in_dev(w)
     second = await ready_pr(w, author="carol")
     await merge(w, second)  # dev is now deploying it, but the live release is still the first
     reply = await command(w, second, "/promote internal", by="alice")
@@ -270,7 +270,7 @@ async def test_an_auto_ring_follows_once_the_previous_ring_is_live(w: World) -> 
 
 async def test_the_protection_rule_approves_what_the_rings_allow(w: World) -> None:
     setup_repo(w, config=NO_BAKE)
-    number, sha = await signed_off_in_dev(w)
+    _number, sha = await signed_off_in_dev(w)
     w.sim.request_protection_rule(REPO, "internal", sha, run_id=77)
     await w.settle()
     (answer,) = w.sim.protection_rule_reviews
@@ -279,7 +279,7 @@ async def test_the_protection_rule_approves_what_the_rings_allow(w: World) -> No
 
 async def test_the_protection_rule_rejects_a_skipped_ring(w: World) -> None:
     setup_repo(w, config=NO_BAKE)
-    number, sha = await signed_off_in_dev(w)
+    _number, sha = await signed_off_in_dev(w)
     w.sim.request_protection_rule(REPO, "early-adopters", sha, run_id=78)
     await w.settle()
     (answer,) = w.sim.protection_rule_reviews

@@ -138,12 +138,12 @@ async def run(
         return Outcome(f"😕 `{item.line}`: {item.message}", True)
     if item.name == "help":
         return Outcome(HELP, False)
-    permission = await snapshot.permission(ctx, actor)
     if item.name == "status":
         states = await ring_snapshot.all_rings(ctx, config)
         return Outcome(
             say.render_ring_table(config, states, ctx.now(), ctx.identity.bot_login), False
         )
+    permission = await snapshot.permission(ctx, actor)
     if item.name in ("feature", "features"):
         text, refused = await features.command(ctx, config, actor, permission, item)
         return Outcome(text, refused)

@@ -58,6 +58,9 @@ async def pull_request_changed(event: sansio.Event, triage: Triage) -> None:
 @router.register("pull_request_review", action="dismissed")
 async def review_changed(event: sansio.Event, triage: Triage) -> None:
     """Approvals and requested changes feed the gate."""
+    review = event.data.get("review") or {}
+    if event.data["action"] == "submitted" and str(review.get("state", "")).lower() == "commented":
+        return  # a comment-only review never changes the gate
     number = int(event.data["pull_request"]["number"])
     triage.enqueue(GateKey(_installation(event), _repo(event), number))
 

@@ -1,0 +1,112 @@
+"""Sandbox mode: the scripted walk-through tells the ring story, and `python -m bot` runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bot.sandbox import markdown_lines, walkthrough
+
+from .harness import ROOT, world
+
+
+@pytest.fixture
+async def timeline() -> list[str]:
+    """The walk-through's printed lines, played in-process on the simulator and the real bot."""
+    lines: list[str] = []
+    # Not through Prism: the sandbox never uses it, so this world is always the plain one.
+    async with world() as running:
+        await walkthrough(running.sim, running.bot, lines.append)
+    return lines
+
+
+def lines_with(lines: list[str], *words: str) -> list[str]:
+    """The timeline lines that contain every one of `words`."""
+    return [line for line in lines if all(word in line for word in words)]
+
+
+def after(lines: list[str], marker: str) -> list[str]:
+    """The lines from the first one containing `marker` on."""
+    start = next(i for i, line in enumerate(lines) if marker in line)
+    return lines[start:]
+
+
+def test_every_step_says_when_and_who(timeline: list[str]) -> None:
+    steps = [line for line in timeline if not line.startswith(" " * 21)]
+    assert all(line[6:9] == "s  " for line in steps)
+    assert lines_with(timeline, "bob", "opens pull request #1")
+
+
+def test_the_gate_waits_for_approval_then_passes(timeline: list[str]) -> None:
+    assert lines_with(timeline, "merge gate on #1", "in_progress", "approval")
+    approved = after(timeline, "alice       approves #1")
+    assert "merge gate on #1: ✅ success" in approved[1]
+
+
+def test_a_green_main_enters_dev_and_the_cd_makes_it_live(timeline: list[str]) -> None:
+    deploy = lines_with(timeline, "ringbot", "to dev", "automatic entry")[0]
+    sha = deploy.split("deploys ")[1][:7]
+    assert lines_with(after(timeline, deploy), "deploy-bot", f"{sha} is live in dev")
+
+
+def test_promotion_to_internal_succeeds(timeline: list[str]) -> None:
+    promote = after(timeline, 'bob         comments on #1: "/promote internal"')
+    assert "reacts 👀 🚀" in promote[1]
+    assert lines_with(promote, "ringbot", "deploys", "to internal")
+    assert lines_with(promote, "replies on #1 to @bob: 🚀")
+    assert lines_with(promote, "deploy-bot", "is live in internal")
+
+
+def test_the_rejected_release_is_refused_with_the_reason(timeline: list[str]) -> None:
+    assert lines_with(timeline, "replies on #2 to @bob", "rejected", "crashes on start")
+    refused = after(timeline, 'alice       comments on #2: "/promote internal"')
+    assert "reacts 👀 😕" in refused[1]
+    assert "replies on #2 to @alice: 😕 Cannot promote to internal" in refused[2]
+    assert "rejected by @bob: crashes on start" in refused[3]
+    assert not lines_with(timeline, "ringbot", "deploys", "to internal", "/promote by @alice")
+
+
+def test_the_ring_table_is_printed(timeline: list[str]) -> None:
+    status = after(timeline, 'comments on #1: "/status"')
+    assert "replies on #1 to @alice" in status[2]
+    table = status[3:9]
+    assert table[0].split()[:3] == ["ring", "release", "state"]
+    assert "users reached" in table[0]
+    rows = {line.split()[0]: line.split()[2] for line in table[1:]}
+    assert rows == {
+        "dev": "rejected",
+        "internal": "live",
+        "early-adopters": "waiting",
+        "production": "waiting",
+        "on-premises": "waiting",
+    }
+    assert timeline[-1].endswith("walk-through done")
+
+
+def test_a_markdown_table_becomes_aligned_plain_text() -> None:
+    body = "<!-- marker -->\n@bob\n\n| ring | state |\n|---|---|\n| dev | `live` |\n"
+    assert markdown_lines(body) == ["@bob", "ring  state", "dev   live"]
+
+
+def test_python_m_bot_without_credentials_runs_the_sandbox() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RINGBOT_"))}
+    env.update(RINGBOT_SANDBOX_EXIT="1", HOST="127.0.0.1", PORT="0")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "merge gate on #1: ✅ success" in out
+    assert "is live in internal" in out
+    assert "😕 Cannot promote to internal" in out
+    assert "walk-through done" in out
+    assert done.stderr == ""  # the ringbot logger stays at WARNING: nothing went wrong
