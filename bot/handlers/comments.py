@@ -29,6 +29,7 @@ from ..policy.rings import (
 from ..webhook import Triage
 from ..work import CommandKey, LabelKey
 from . import features, visibility
+from .rings import enter
 
 router = routing.Router()
 
@@ -199,9 +200,8 @@ async def promote(
     )
     deployment_id = None
     if decision.should_deploy and decision.target and decision.sha:
-        await features.before_deploy(ctx, config, decision.target)
-        deployment_id = await deploy.create_deployment(
-            ctx, decision.target, decision.sha, reason=f"/promote by @{actor}"
+        deployment_id = await enter(
+            ctx, config, decision.target, decision.sha, f"/promote by @{actor}"
         )
     return Outcome(
         say.render_promotion(config, decision, deployment_id=deployment_id), not decision.allowed
@@ -302,9 +302,8 @@ async def rollback(
     )
     deployment_id = None
     if decision.should_deploy and decision.target and decision.sha:
-        await features.before_deploy(ctx, config, decision.target)
-        deployment_id = await deploy.create_deployment(
-            ctx, decision.target, decision.sha, reason=f"/rollback by @{actor}"
+        deployment_id = await enter(
+            ctx, config, decision.target, decision.sha, f"/rollback by @{actor}"
         )
     return Outcome(say.render_rollback(decision, deployment_id=deployment_id), not decision.allowed)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from gidgethub import routing, sansio
 
 from .. import ring_snapshot, snapshot
-from ..config import Config, ConfigErrors
+from ..config import Config, ConfigErrors, RingConfig
 from ..context import Ctx
 from ..effects.deployments import create_deployment
 from ..ledger import same_login
@@ -84,6 +84,12 @@ async def protection_requested(event: sansio.Event, triage: Triage) -> None:
     )
 
 
+async def enter(ctx: Ctx, config: Config, ring: RingConfig, sha: str, reason: str) -> int:
+    """A release enters a ring: its flags first (the deploy reads them), then the deployment."""
+    await features.before_deploy(ctx, config, ring)
+    return await create_deployment(ctx, ring, sha, reason=reason)
+
+
 async def is_green(ctx: Ctx, sha: str, config: Config) -> bool:
     """Every build on the commit passed, read as strictly as the merge gate reads them."""
     runs = await snapshot.check_runs(ctx, sha)
@@ -129,8 +135,7 @@ async def rings_job(ctx: Ctx, key: RingsKey) -> None:
                 bot_login=ctx.identity.bot_login,
             )
             if decision.should_deploy and decision.sha:
-                await features.before_deploy(ctx, config, ring)
-                await create_deployment(ctx, ring, decision.sha, reason="automatic entry")
+                await enter(ctx, config, ring, decision.sha, "automatic entry")
                 return  # the ring after this one waits for this deployment's result
         previous = state
 
