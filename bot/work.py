@@ -99,3 +99,13 @@ class ProtectionKey:
     environment: str
     sha: str
     run_id: int
+
+
+@dataclass(frozen=True)
+class FeaturesKey:
+    """Sync every ring's feature toggles (the config changed)."""
+
+    DEBOUNCE: ClassVar[bool] = True  # bursts of events about it land in one job
+
+    installation: int
+    repo: str
