@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
+import time
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TextIO
+
+import orjson
 
 # The delivery whose work is being done: every log line of a job names it.
 DELIVERY: ContextVar[str | None] = ContextVar("delivery", default=None)
@@ -28,11 +30,39 @@ def register_secret(value: str | None) -> None:
         _extra_secrets.add(value)
 
 
+# Cheap pre-check: most lines hold nothing that looks like a secret, and skip the full scan.
+_MAYBE_SECRET = re.compile(r"gh[pousr]_|eyJ|PRIVATE KEY|token|bearer", re.IGNORECASE)
+
+
 def redact(text: str) -> str:
     """Return text with every known secret replaced by ***."""
     for secret in _extra_secrets:
-        text = text.replace(secret, "***")
+        if secret in text:
+            text = text.replace(secret, "***")
+    if _MAYBE_SECRET.search(text) is None:
+        return text
     return _SECRET.sub("***", text)
+
+
+_stamp_cache: list[Any] = [-1, ""]
+
+
+def _stamp(created: float) -> str:
+    # One line per delivery is on the hot path: format the time once per second.
+    second = int(created)
+    if second != _stamp_cache[0]:
+        _stamp_cache[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))]
+    return str(_stamp_cache[1])
+
+
+def render(created: float, level: int, msg: str, fields: dict[str, Any]) -> str:
+    """One redacted JSON line: time, level, message, then the fields."""
+    doc: dict[str, Any] = {"time": _stamp(created), "level": _LEVELS.get(level, "info"), "msg": msg}
+    doc.update(fields)
+    return redact(orjson.dumps(doc, default=str).decode())
+
+
+_LEVELS = {10: "debug", 20: "info", 30: "warning", 40: "error", 50: "critical"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -40,25 +70,35 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """Render the record as redacted JSON."""
-        doc: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
-            "level": record.levelname.lower(),
-            "msg": record.getMessage(),
-        }
-        doc.update(getattr(record, "fields", {}))
+        fields = dict(getattr(record, "fields", {}))
         if record.exc_info:
-            doc["error"] = self.formatException(record.exc_info)
-        return redact(json.dumps(doc, default=str))
+            fields["error"] = self.formatException(record.exc_info)
+        return render(record.created, record.levelno, record.getMessage(), fields)
+
+
+# Set by setup(): where JSON lines go and from which level. log() then writes them itself,
+# skipping the logging module's record machinery, which costs more than the webhook's own
+# work per delivery. Without setup() (tests, embedding) every line goes through `logging`.
+_direct: logging.StreamHandler[TextIO] | None = None
+_logger = logging.getLogger("ringbot")
 
 
 def setup(level: str = "INFO") -> None:
     """Send ringbot's logs to stderr as JSON lines."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    # Our lines carry their own fields; the caller's file and line are not worth their cost
+    # on the webhook path.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     root = logging.getLogger("ringbot")
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    global _direct
+    _direct = handler
 
 
 def log(level: int, msg: str, **fields: Any) -> None:
@@ -66,6 +106,11 @@ def log(level: int, msg: str, **fields: Any) -> None:
     delivery = DELIVERY.get()
     if delivery is not None:
         fields.setdefault("delivery", delivery)
+    if _direct is not None and _logger.handlers == [_direct]:
+        if _logger.isEnabledFor(level):
+            _direct.stream.write(render(time.time(), level, msg, fields) + "\n")
+            _direct.stream.flush()
+        return
     logging.getLogger("ringbot").log(level, msg, extra={"fields": fields})
 
 
