@@ -314,3 +314,13 @@ async def test_budget_ten_flags_across_five_rings(w: World) -> None:
     assert len(first) == 5 * 13
     assert len(again) == 5 and all(method == "GET" for method, _ in again)
     print(f"\nbudget: first sync {len(first)} requests, no-change re-sync {len(again)}")
+
+
+async def test_a_ring_environment_the_app_may_not_create_refuses_the_promote(w: World) -> None:
+    setup_repo(w, config=FEATURES)
+    number, _ = await released(w)
+    await command(w, number, "/approve dev", by="carol")
+    w.sim.fault("PUT", r"/environments/internal$", status=403, count=5)
+    reply = await command(w, number, "/promote internal", by="bob")
+    assert "😕" in reply and "Settings → Environments" in reply
+    assert deployments(w, "internal") == []

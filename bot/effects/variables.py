@@ -21,6 +21,18 @@ from . import write_once
 VARIABLES_PAGE = "per_page=30"
 
 
+class EnvironmentMissing(Exception):
+    """A ring's environment does not exist and the App may not create it."""
+
+    def __init__(self, environment: str) -> None:
+        super().__init__(
+            f"the environment `{environment}` does not exist and ringbot may not create it: "
+            "create it under Settings → Environments (or grant the App Administration: write), "
+            "so its feature flags can be set before a release enters it"
+        )
+        self.environment = environment
+
+
 def _environment_url(ctx: Ctx, environment: str) -> str:
     # The name is one URL segment: GitHub asks for slashes as %2F.
     return f"/repos/{ctx.repo}/environments/{quote(environment, safe='')}"
@@ -67,7 +79,12 @@ async def apply(ctx: Ctx, environment: str, write: VariableWrite) -> None:
     async def attempt() -> bool:
         if write.action == "create_environment":
             # Only ever sent for a missing environment: PUT on an existing one could reset settings.
-            await ctx.gh.put(base, data={})
+            try:
+                await ctx.gh.put(base, data={})
+            except BadRequest as exc:
+                if exc.status_code in (403, 404):
+                    raise EnvironmentMissing(environment) from exc
+                raise
         elif write.action == "create":
             try:
                 await ctx.gh.post(variables, data={"name": write.name, "value": write.value})

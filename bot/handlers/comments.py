@@ -13,6 +13,7 @@ from ..config import Config, ConfigErrors
 from ..context import Ctx
 from ..effects import deployments as deploy
 from ..effects.replies import react, remove_label, reply, reply_marker
+from ..effects.variables import EnvironmentMissing
 from ..ledger import encode_rejection, signoffs
 from ..logs import log
 from ..messages import rings as say
@@ -92,7 +93,7 @@ async def command_job(ctx: Ctx, key: CommandKey) -> None:
         return
     # 200 instead of 201 means we saw this comment before (a redelivery): look before writing.
     first_time = await react(ctx, key.comment_id, "eyes")
-    outcomes = [await run(ctx, config, key.number, key.author, item) for item in parsed]
+    outcomes = [await run_safely(ctx, config, key.number, key.author, item) for item in parsed]
     text = "\n\n".join(o.text for o in outcomes)
     await reply(
         ctx,
@@ -112,7 +113,7 @@ async def label_job(ctx: Ctx, key: LabelKey) -> None:
     command = parse_label(key.label, rings)
     if command is None:
         return
-    outcome = await run(ctx, config, key.number, key.actor, command)
+    outcome = await run_safely(ctx, config, key.number, key.actor, command)
     marker = f"<!-- ringbot:label:{key.label}:{key.actor} -->"
     await reply(
         ctx,
@@ -122,6 +123,17 @@ async def label_job(ctx: Ctx, key: LabelKey) -> None:
         check_first=False,
     )
     await remove_label(ctx, key.number, key.label)
+
+
+async def run_safely(
+    ctx: Ctx, config: Config | ConfigErrors, number: int, actor: str, item: Command | CommandError
+) -> Outcome:
+    """Run one command; a missing ring environment is a refusal with what to do, not a crash."""
+    try:
+        return await run(ctx, config, number, actor, item)
+    except EnvironmentMissing as exc:
+        log(30, "ring environment missing", repo=ctx.repo, environment=exc.environment)
+        return Outcome(f"😕 {exc}", True)
 
 
 async def run(
