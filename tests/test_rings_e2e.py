@@ -203,7 +203,7 @@ async def test_a_promote_label_acts_for_whoever_added_it_and_is_removed(w: World
     w.sim.add_label(REPO, number, "promote:internal", by="bob")
     await w.settle()
     assert [d.sha for d in deployments(w, "internal")] == [sha]
-    assert "promote:internal" not in {lbl.name for lbl in w.sim.repo(REPO).pulls[number].labels}
+    assert "promote:internal" not in w.sim.repo(REPO).pulls[number].labels
 
 
 async def test_a_promote_label_from_a_reader_is_refused(w: World) -> None:
@@ -284,3 +284,23 @@ async def test_the_protection_rule_rejects_a_skipped_ring(w: World) -> None:
     await w.settle()
     (answer,) = w.sim.protection_rule_reviews
     assert answer.state == "rejected" and "internal" in answer.comment
+
+
+async def test_a_rejection_stops_an_automatic_ring_too(w: World) -> None:
+    config = "rings:\n  - name: dev\n    auto: true\n  - name: staging\n    auto: true\n    approvals: 1\n"
+    setup_repo(w, config=config)
+    number, _ = await released(w)
+    await command(w, number, "/reject dev crashes on start", by="carol")
+    reply = await command(w, number, "/approve dev", by="bob")
+    assert "😕" in reply
+    await cd(w, "dev")  # the CD reports again: the rings are re-evaluated
+    assert deployments(w, "staging") == []
+
+
+async def test_a_signed_off_release_follows_into_an_automatic_ring(w: World) -> None:
+    config = "rings:\n  - name: dev\n    auto: true\n  - name: staging\n    auto: true\n    approvals: 1\n"
+    setup_repo(w, config=config)
+    number, sha = await released(w)
+    assert deployments(w, "staging") == []
+    await command(w, number, "/approve dev", by="carol")
+    assert [d.sha for d in deployments(w, "staging")] == [sha]

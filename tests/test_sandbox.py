@@ -110,3 +110,30 @@ def test_python_m_bot_without_credentials_runs_the_sandbox() -> None:
     assert "😕 Cannot promote to internal" in out
     assert "walk-through done" in out
     assert done.stderr == ""  # the ringbot logger stays at WARNING: nothing went wrong
+
+
+def test_sigterm_stops_the_serving_sandbox_cleanly() -> None:
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RINGBOT_"))}
+    env.update(HOST="127.0.0.1", PORT="0", PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+    try:
+        deadline = time.monotonic() + 60
+        assert proc.stdout is not None
+        for line in proc.stdout:  # keeps serving after the walk-through
+            if "walk-through done" in line or time.monotonic() > deadline:
+                break
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        proc.kill()

@@ -9,7 +9,6 @@ from .. import ring_snapshot, snapshot
 from ..config import Config, ConfigErrors, RingConfig
 from ..context import Ctx
 from ..effects.deployments import create_deployment
-from ..ledger import same_login
 from ..logs import log
 from ..models import PullRequest
 from ..policy.gate import GateInput, evaluate_gate
@@ -60,10 +59,11 @@ async def pushed(event: sansio.Event, triage: Triage) -> None:
 
 @router.register("deployment_status", action="created")
 async def deployment_reported(event: sansio.Event, triage: Triage) -> None:
-    """The user's CD reported on a deployment: an auto ring after it may follow."""
-    creator = (event.data["deployment_status"].get("creator") or {}).get("login", "")
-    if same_login(str(creator), triage.identity.bot_login):
-        return  # our own ledger entries move nothing
+    """The CD reported on a deployment, or we recorded a sign-off: an auto ring may follow.
+
+    Our own ledger entries count too (a sign-off can let an auto ring follow). That cannot loop:
+    the rings job writes deployments, never deployment statuses.
+    """
     triage.enqueue(_key(event))
 
 
