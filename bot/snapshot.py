@@ -66,11 +66,6 @@ async def load_config(ctx: Ctx) -> Config | ConfigErrors:
     return result
 
 
-def forget_config(ctx_caches: Any, installation: int, repo: str) -> None:
-    """Drop a repository's cached config (its default branch changed)."""
-    ctx_caches.repo_configs.pop((installation, repo), None)
-
-
 async def permission(ctx: Ctx, user: str) -> Permission:
     """A user's permission on the repository, from the collaborator-permission API (cached briefly)."""
     key = (ctx.installation, ctx.repo, user.lower())
