@@ -109,3 +109,16 @@ class FeaturesKey:
 
     installation: int
     repo: str
+
+
+@dataclass(frozen=True)
+class ReleaseKey:
+    """Show where one release is: its pull requests' status comments and labels, its check run,
+    and its GitHub Release once it reaches a `release: true` ring."""
+
+    DEBOUNCE: ClassVar[bool] = True  # a CD posts several statuses in a row: one job for the burst
+
+    installation: int
+    repo: str
+    default_branch: str
+    sha: str

@@ -187,7 +187,7 @@ async def commit_pulls(request: web.Request) -> web.Response:
 
 
 async def list_pulls(request: web.Request) -> web.Response:
-    """GET /repos/{o}/{r}/pulls?state=&base=&head= (newest first)."""
+    """GET /repos/{o}/{r}/pulls?state=&base=&head=&sort=&direction= (newest first)."""
     r = repo_of(request)
     sim = sim_of(request)
     state = request.query.get("state", "open")
@@ -197,7 +197,12 @@ async def list_pulls(request: web.Request) -> web.Response:
     if "head" in request.query:
         owner, _, ref = request.query["head"].partition(":")
         found = [p for p in found if p.head_ref == ref and p.head_repo.split("/")[0] == owner]
-    found.sort(key=lambda p: p.number, reverse=request.query.get("direction", "desc") == "desc")
+    # GitHub sorts by `sort` (created by default; updated too); direction defaults to desc.
+    by_updated = request.query.get("sort") == "updated"
+    found.sort(
+        key=lambda p: (p.updated_at, p.number) if by_updated else (p.created_at, p.number),
+        reverse=request.query.get("direction", "desc") == "desc",
+    )
     items = [
         shapes.pull_request_simple(
             sim.public_url, r, sim.head_repo(r, p), r.branches.get(p.base_ref, p.head_sha), p
