@@ -29,7 +29,7 @@ from ..policy.rings import (
 )
 from ..webhook import Triage
 from ..work import CommandKey, LabelKey
-from . import features, visibility
+from . import events, features, visibility
 from .rings import enter
 
 router = routing.Router()
@@ -47,8 +47,8 @@ async def comment_created(event: sansio.Event, triage: Triage) -> None:
         return
     triage.enqueue(
         CommandKey(
-            int(data["installation"]["id"]),
-            str(data["repository"]["full_name"]),
+            events.installation(event),
+            events.repo(event),
             int(issue["number"]),
             int(comment["id"]),
             str(user.get("login", "")),
@@ -67,8 +67,8 @@ async def labeled(event: sansio.Event, triage: Triage) -> None:
         return
     triage.enqueue(
         LabelKey(
-            int(data["installation"]["id"]),
-            str(data["repository"]["full_name"]),
+            events.installation(event),
+            events.repo(event),
             int(data["pull_request"]["number"]),
             name,
             str(sender.get("login", "")),

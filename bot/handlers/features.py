@@ -12,7 +12,7 @@ from gidgethub import routing, sansio
 
 from .. import snapshot
 from ..commands import Command
-from ..config import CONFIG_PATH, Config, ConfigErrors, RingConfig
+from ..config import Config, ConfigErrors, RingConfig
 from ..context import Ctx
 from ..effects.variables import apply, read_variables
 from ..logs import log
@@ -29,6 +29,7 @@ from ..policy.features import (
 )
 from ..webhook import Triage
 from ..work import FeaturesKey
+from . import events
 
 router = routing.Router()
 
@@ -36,18 +37,8 @@ router = routing.Router()
 @router.register("push")
 async def pushed(event: sansio.Event, triage: Triage) -> None:
     """A change to `.github/ringbot.yml` on the default branch may change the flags."""
-    data = event.data
-    default = data["repository"].get("default_branch")
-    if data.get("ref") != f"refs/heads/{default}":
-        return
-    touched: set[str] = set()
-    for commit in data.get("commits") or []:
-        for key in ("added", "modified", "removed"):
-            touched.update(commit.get(key) or [])
-    if CONFIG_PATH in touched:
-        triage.enqueue(
-            FeaturesKey(int(data["installation"]["id"]), str(data["repository"]["full_name"]))
-        )
+    if events.config_changed(event):
+        triage.enqueue(FeaturesKey(events.installation(event), events.repo(event)))
 
 
 async def _sync(ctx: Ctx, ring: RingConfig, sync: RingSync, why: str) -> RingSync:

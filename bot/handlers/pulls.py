@@ -7,7 +7,6 @@ from typing import Any
 from gidgethub import routing, sansio
 
 from .. import snapshot
-from ..config import CONFIG_PATH
 from ..context import Ctx
 from ..effects.checks import CheckOutput, newest, publish_check
 from ..messages.gate import render_gate
@@ -15,18 +14,11 @@ from ..models import Check, PullRequest
 from ..policy.gate import GATE_CHECK_NAME, GateInput, evaluate_gate
 from ..webhook import Triage
 from ..work import CommitKey, GateKey, MergeGroupKey, RepoGatesKey
+from . import events
 
 router = routing.Router()
 # GitHub's merge queue builds each group on a branch named like this.
 MERGE_QUEUE_PREFIX = "gh-readonly-queue/"
-
-
-def _installation(event: sansio.Event) -> int:
-    return int(event.data["installation"]["id"])
-
-
-def _repo(event: sansio.Event) -> str:
-    return str(event.data["repository"]["full_name"])
 
 
 def _from_us(event: sansio.Event, triage: Triage) -> bool:
@@ -50,7 +42,7 @@ async def pull_request_changed(event: sansio.Event, triage: Triage) -> None:
     if action == "edited" and "base" not in (event.data.get("changes") or {}):
         return  # a new title or body changes nothing the gate reads
     pull = event.data["pull_request"]
-    triage.enqueue(GateKey(_installation(event), _repo(event), int(pull["number"])))
+    triage.enqueue(GateKey(events.installation(event), events.repo(event), int(pull["number"])))
 
 
 @router.register("pull_request_review", action="submitted")
@@ -62,7 +54,7 @@ async def review_changed(event: sansio.Event, triage: Triage) -> None:
     if event.data["action"] == "submitted" and str(review.get("state", "")).lower() == "commented":
         return  # a comment-only review never changes the gate
     number = int(event.data["pull_request"]["number"])
-    triage.enqueue(GateKey(_installation(event), _repo(event), number))
+    triage.enqueue(GateKey(events.installation(event), events.repo(event), number))
 
 
 @router.register("check_run", action="completed")
@@ -106,7 +98,7 @@ def _commit_changed(
     *,
     statuses: bool = False,
 ) -> None:
-    installation, repo = _installation(event), _repo(event)
+    installation, repo = events.installation(event), events.repo(event)
     if branch and branch.startswith(MERGE_QUEUE_PREFIX):
         triage.enqueue(MergeGroupKey(installation, repo, sha))
         return
@@ -122,22 +114,14 @@ def _commit_changed(
 async def merge_group_requested(event: sansio.Event, triage: Triage) -> None:
     """The merge queue built a group: gate its head commit."""
     head = str(event.data["merge_group"]["head_sha"])
-    triage.enqueue(MergeGroupKey(_installation(event), _repo(event), head))
+    triage.enqueue(MergeGroupKey(events.installation(event), events.repo(event), head))
 
 
 @router.register("push")
 async def pushed(event: sansio.Event, triage: Triage) -> None:
     """A change to `.github/ringbot.yml` on the default branch re-evaluates every open PR."""
-    data = event.data
-    default = data["repository"].get("default_branch")
-    if data.get("ref") != f"refs/heads/{default}":
-        return
-    touched: set[str] = set()
-    for commit in data.get("commits") or []:
-        for key in ("added", "modified", "removed"):
-            touched.update(commit.get(key) or [])
-    if CONFIG_PATH in touched:
-        triage.enqueue(RepoGatesKey(_installation(event), _repo(event)))
+    if events.config_changed(event):
+        triage.enqueue(RepoGatesKey(events.installation(event), events.repo(event)))
 
 
 async def evaluate(ctx: Ctx, number: int, pull: PullRequest | None = None) -> None:

@@ -15,18 +15,13 @@ from ..policy.gate import GateInput, evaluate_gate
 from ..policy.rings import RingState, decide_auto_entry, decide_protection_rule
 from ..webhook import Triage
 from ..work import ProtectionKey, RingsKey
-from . import features
+from . import events, features
 
 router = routing.Router()
 
 
 def _key(event: sansio.Event) -> RingsKey:
-    repo = event.data["repository"]
-    return RingsKey(
-        int(event.data["installation"]["id"]),
-        str(repo["full_name"]),
-        str(repo.get("default_branch") or "main"),
-    )
+    return RingsKey(events.installation(event), events.repo(event), events.default_branch(event))
 
 
 @router.register("check_run", action="completed")
@@ -52,8 +47,7 @@ async def status_changed(event: sansio.Event, triage: Triage) -> None:
 @router.register("push")
 async def pushed(event: sansio.Event, triage: Triage) -> None:
     """A new release candidate; it enters once green (its builds report later)."""
-    default = event.data["repository"].get("default_branch")
-    if event.data.get("ref") == f"refs/heads/{default}":
+    if events.pushed_to_default_branch(event):
         triage.enqueue(_key(event))
 
 
@@ -75,8 +69,8 @@ async def protection_requested(event: sansio.Event, triage: Triage) -> None:
     run_id = int(url.rstrip("/").split("/runs/")[1].split("/")[0]) if "/runs/" in url else 0
     triage.enqueue(
         ProtectionKey(
-            int(data["installation"]["id"]),
-            str(data["repository"]["full_name"]),
+            events.installation(event),
+            events.repo(event),
             str(data["environment"]),
             str((data.get("deployment") or {}).get("sha") or ""),
             run_id,

@@ -48,6 +48,7 @@ from ..policy.visibility import (
 from ..snapshot import PAGE, parse_time
 from ..webhook import Triage
 from ..work import ReleaseKey
+from . import events
 
 router = routing.Router()
 
@@ -59,13 +60,9 @@ async def deployment_reported(event: sansio.Event, triage: Triage) -> None:
     sha = str((data.get("deployment") or {}).get("sha") or "")
     if not sha:
         return
-    repo = data["repository"]
     triage.enqueue(
         ReleaseKey(
-            int(data["installation"]["id"]),
-            str(repo["full_name"]),
-            str(repo.get("default_branch") or "main"),
-            sha,
+            events.installation(event), events.repo(event), events.default_branch(event), sha
         )
     )
 

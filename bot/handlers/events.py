@@ -1,0 +1,38 @@
+"""What every triage handler reads off a webhook payload."""
+
+from __future__ import annotations
+
+from gidgethub import sansio
+
+from ..config import CONFIG_PATH
+
+
+def installation(event: sansio.Event) -> int:
+    """The installation the delivery is for."""
+    return int(event.data["installation"]["id"])
+
+
+def repo(event: sansio.Event) -> str:
+    """The repository's owner/name."""
+    return str(event.data["repository"]["full_name"])
+
+
+def default_branch(event: sansio.Event) -> str:
+    """The repository's default branch."""
+    return str(event.data["repository"].get("default_branch") or "main")
+
+
+def pushed_to_default_branch(event: sansio.Event) -> bool:
+    """A `push` to the default branch."""
+    return bool(event.data.get("ref") == f"refs/heads/{default_branch(event)}")
+
+
+def config_changed(event: sansio.Event) -> bool:
+    """A `push` to the default branch that added, changed or removed `.github/ringbot.yml`."""
+    if not pushed_to_default_branch(event):
+        return False
+    for commit in event.data.get("commits") or []:
+        for key in ("added", "modified", "removed"):
+            if CONFIG_PATH in (commit.get(key) or []):
+                return True
+    return False
