@@ -304,3 +304,13 @@ async def test_a_signed_off_release_follows_into_an_automatic_ring(w: World) -> 
     assert deployments(w, "staging") == []
     await command(w, number, "/approve dev", by="carol")
     assert [d.sha for d in deployments(w, "staging")] == [sha]
+
+
+async def test_rejecting_a_failed_deploy_keeps_it_failed(w: World) -> None:
+    setup_repo(w, config=NO_BAKE)
+    number, _ = await signed_off_in_dev(w)
+    await command(w, number, "/promote internal", by="bob")
+    failed = await cd(w, "internal", "failure")
+    await command(w, number, "/reject dev broken", by="carol")
+    states = [s.state for s in w.sim.repo(REPO).deployment_statuses if s.deployment_id == failed]
+    assert states == ["failure", "failure"]  # the CD's, then the rejection's, same state

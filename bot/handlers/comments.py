@@ -14,7 +14,7 @@ from ..context import Ctx
 from ..effects import deployments as deploy
 from ..effects.replies import react, remove_label, reply, reply_marker
 from ..effects.variables import EnvironmentMissing
-from ..ledger import encode_rejection, signoffs
+from ..ledger import DeploymentRecord, cd_state, encode_rejection, signoffs
 from ..logs import log
 from ..messages import rings as say
 from ..models import Permission, PullRequest
@@ -285,8 +285,15 @@ async def reject(
         for dep in extra:
             if int(dep["id"]) not in marked:
                 marks.add(int(dep["id"]))
+        known = {d.id: d for s in states for d in s.deployments}
         for dep_id in sorted(marks):
-            await deploy.record(ctx, dep_id, "success", description)
+            # The entry repeats the deployment's own state, so GitHub keeps showing what the CD
+            # said (a failed deploy must not turn green because it was rejected).
+            record = known.get(dep_id) or DeploymentRecord(
+                dep_id, decision.sha, "", ctx.now(), "", await ring_snapshot.statuses(ctx, dep_id)
+            )
+            state = cd_state(record, ctx.identity.bot_login)
+            await deploy.record(ctx, dep_id, state, description)
         if decision.ring is not None:
             await visibility.rejected(ctx, config, decision.sha, decision.ring.name, actor, reason)
     log(20, "release rejected", repo=ctx.repo, sha=decision.sha, allowed=decision.allowed)
