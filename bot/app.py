@@ -25,6 +25,7 @@ from .settings import Settings
 from .webhook import MAX_BODY, Identity, WebhookReceiver
 
 Job = Callable[[Ctx, Any], Awaitable[None]]
+JOB_RETRIES = 3  # a job that failed on GitHub's side runs again this many times, backing off
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
 RINGBOT: web.AppKey[Ringbot] = web.AppKey("ringbot")
 
@@ -47,6 +48,7 @@ class Ringbot:
         self._etags: LRUCache[int, LRUCache[str, Any]] = LRUCache(maxsize=1_000)
         self._rates: dict[int | str, RateState] = {}
         self._jobs: dict[type, Job] = {}
+        self._retries: LRUCache[WorkKey, int] = LRUCache(maxsize=10_000)
         # key -> the delivery that queued it, so a job's log lines name their delivery.
         self._origins: LRUCache[WorkKey, str] = LRUCache(maxsize=10_000)
         routers = []
@@ -132,6 +134,23 @@ class Ringbot:
             max_wait=self.settings.max_wait_seconds,
         )
 
+    def _retry_later(self, key: WorkKey, status: int) -> float | None:
+        """GitHub was down or refused us for a while: run the key again later, a few times.
+
+        Jobs re-read everything, so a retry converges instead of repeating work; a 4xx other
+        than 401/403/429 will not get better by waiting, so it is not retried.
+        """
+        if status < 500 and status not in (401, 403, 429):
+            return None
+        attempt = int(self._retries.get(key, 0)) + 1
+        if attempt > JOB_RETRIES:
+            self._retries.pop(key, None)
+            return None
+        self._retries[key] = attempt
+        delay: float = self.settings.retry_seconds * 2.0 ** (attempt - 1)
+        asyncio.get_running_loop().call_later(delay, self.queue.put, key)
+        return delay
+
     async def _run_job(self, key: WorkKey) -> None:
         kind = type(key).__name__
         job = self._jobs.get(type(key))
@@ -147,16 +166,19 @@ class Ringbot:
             ctx = Ctx(gh, installation, key.repo, identity, self.now, self.caches)
             await job(ctx, key)
         except HTTPException as exc:
-            if exc.status_code == 401:
+            status = int(exc.status_code)
+            if status == 401:
                 self.auth.forget(installation)
             self.metrics.jobs.labels(kind, "github_error").inc()
+            retry = self._retry_later(key, status)
             log(
                 40,
                 "job failed on a GitHub error",
                 kind=kind,
                 repo=key.repo,
-                status=int(exc.status_code),
+                status=status,
                 error=str(exc)[:200],
+                retry_in=retry,
             )
             return
         except asyncio.CancelledError:
@@ -166,6 +188,7 @@ class Ringbot:
             log_exception("job crashed", kind=kind, repo=key.repo)
             return
         self.metrics.jobs.labels(kind, "ok").inc()
+        self._retries.pop(key, None)
         log(
             20,
             "job done",

@@ -197,6 +197,7 @@ async def world(prism: Prism | None = None, clock: Clock | None = None) -> Async
         drain_seconds=5.0,
         max_wait_seconds=5.0,
         debounce_seconds=0.05,
+        retry_seconds=0.2,
     )
     runner, bot, bot_url = await start_bot(settings, clock)
     sim.webhook_url = f"{bot_url}/webhook"

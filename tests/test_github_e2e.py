@@ -132,3 +132,22 @@ async def test_a_jobs_writes_are_logged_with_the_delivery_that_caused_them(
     writes = [r for r in caplog.records if r.getMessage() == "github write"]
     assert writes and all(r.fields["delivery"] == opened.id for r in writes)  # type: ignore[attr-defined]
     assert gate(w, number)
+
+
+async def test_a_job_that_failed_on_githubs_side_runs_again_later(w: World) -> None:
+    import asyncio
+
+    setup_repo(w)
+    w.sim.fault("POST", r"/check-runs$", status=502, count=3)  # every write attempt of one job
+    number = open_pr(w)
+    await w.settle()
+    assert gate_runs_count(w) == 0
+    await asyncio.sleep(0.5)  # the retry's back-off in tests
+    await w.settle()
+    assert gate_runs_count(w) == 1
+    assert gate(w, number).status == "in_progress"
+
+
+def gate_runs_count(w: World) -> int:
+    """How many merge-gate check runs exist in the repository."""
+    return sum(r.name == "ringbot/merge-gate" for r in w.sim.repo(REPO).check_runs.values())
