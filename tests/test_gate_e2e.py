@@ -262,3 +262,18 @@ async def test_a_burst_of_events_is_one_evaluation(w: World) -> None:
     await w.settle()
     pulls_reads = [r for r in w.sim.requests if r.path.endswith(f"/pulls/{number}")]
     assert len(pulls_reads) == 1
+
+
+async def test_an_unreadable_state_closes_a_green_gate_until_it_can_read_again(w: World) -> None:
+    import asyncio
+
+    setup_repo(w)
+    number = await ready_pr(w)
+    w.sim.fault("GET", r"/pulls/\d+/reviews$", status=502, count=4)  # one job's every attempt
+    w.sim.review(REPO, number, "carol", "CHANGES_REQUESTED")
+    await w.settle()
+    assert verdict(w, number) == "in_progress"
+    assert "could not read" in gate(w, number).output["title"]
+    await asyncio.sleep(0.5)  # the job runs again once GitHub answers
+    await w.settle()
+    assert verdict(w, number) == "failure"

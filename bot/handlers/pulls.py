@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gidgethub import routing, sansio
+from gidgethub import GitHubBroken, routing, sansio
 
 from .. import snapshot
 from ..context import Ctx
@@ -134,16 +134,23 @@ async def evaluate(ctx: Ctx, number: int, pull: PullRequest | None = None) -> No
 
 
 async def _gate(ctx: Ctx, pull: PullRequest, config: Any, *, merge_group: bool) -> None:
-    runs = await snapshot.check_runs(ctx, pull.head_sha)
-    own = [r for r in runs if int((r.get("app") or {}).get("id", 0)) == ctx.identity.app_id]
-    checks: list[Check] = [snapshot.to_check(r) for r in runs if r not in own]
-    memo = (ctx.installation, ctx.repo)
-    if not ctx.caches.no_statuses.get(memo):
-        statuses = await snapshot.commit_statuses(ctx, pull.head_sha)
-        if not statuses:
-            ctx.caches.no_statuses[memo] = True
-        checks += statuses
-    reviews = [] if merge_group else await snapshot.reviews(ctx, pull.number)
+    existing: dict[str, Any] | None = None
+    try:
+        runs = await snapshot.check_runs(ctx, pull.head_sha)
+        own = [r for r in runs if int((r.get("app") or {}).get("id", 0)) == ctx.identity.app_id]
+        existing = newest([r for r in own if r.get("name") == GATE_CHECK_NAME])
+        checks: list[Check] = [snapshot.to_check(r) for r in runs if r not in own]
+        memo = (ctx.installation, ctx.repo)
+        if not ctx.caches.no_statuses.get(memo):
+            statuses = await snapshot.commit_statuses(ctx, pull.head_sha)
+            if not statuses:
+                ctx.caches.no_statuses[memo] = True
+            checks += statuses
+        reviews = [] if merge_group else await snapshot.reviews(ctx, pull.number)
+    except GitHubBroken as exc:
+        # Fail closed: an earlier green must not stand while we cannot see the current state.
+        await publish_check(ctx, pull.head_sha, unreadable(exc), existing)
+        raise
     decision = evaluate_gate(
         GateInput(
             pull=pull,
@@ -155,8 +162,20 @@ async def _gate(ctx: Ctx, pull: PullRequest, config: Any, *, merge_group: bool) 
     )
     title, summary = render_gate(decision)
     want = CheckOutput(GATE_CHECK_NAME, decision.status, decision.conclusion, title, summary)
-    existing = newest([r for r in own if r.get("name") == GATE_CHECK_NAME])
     await publish_check(ctx, pull.head_sha, want, existing)
+
+
+def unreadable(exc: GitHubBroken) -> CheckOutput:
+    """The gate while GitHub's state cannot be read: waiting, never passed."""
+    return CheckOutput(
+        GATE_CHECK_NAME,
+        "in_progress",
+        None,
+        "Waiting: could not read the pull request's state",
+        f"GitHub answered {int(exc.status_code)} while ringbot read the builds and reviews. "
+        "The gate stays closed; ringbot tries again in a moment. "
+        "What to do next: nothing, or re-run this check.",
+    )
 
 
 async def gate_job(ctx: Ctx, key: GateKey) -> None:
