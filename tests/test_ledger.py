@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import pytest
 
 from bot.ledger import (
     DESCRIPTION_LIMIT,
-    DeploymentRecord,
-    DeploymentStatusRecord,
     Rejection,
     SignOff,
     cd_state,
@@ -23,41 +19,7 @@ from bot.ledger import (
     signoffs,
 )
 
-BOT = "ringbot[bot]"
-CD = "github-actions[bot]"
-T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-_ids = itertools.count(1)
-
-
-def status(**kw: Any) -> DeploymentStatusRecord:
-    """A CD status, `success` by default."""
-    fields: dict[str, Any] = {
-        "id": next(_ids),
-        "state": "success",
-        "creator": CD,
-        "description": "",
-        "created_at": T0,
-    }
-    return DeploymentStatusRecord(**(fields | kw))
-
-
-def entry(description: str, *, at: datetime = T0, creator: str = BOT) -> DeploymentStatusRecord:
-    """A ledger status written by the bot."""
-    return status(creator=creator, description=description, created_at=at)
-
-
-def deployment(**kw: Any) -> DeploymentRecord:
-    """A deployment the bot created, live since T0."""
-    fields: dict[str, Any] = {
-        "id": next(_ids),
-        "sha": "a" * 40,
-        "environment": "internal",
-        "created_at": T0 - timedelta(minutes=5),
-        "creator": BOT,
-        "statuses": (status(),),
-    }
-    return DeploymentRecord(**(fields | kw))
-
+from .ring_builders import BOT, CD, T0, deployment, entry, status
 
 # --- encoding -----------------------------------------------------------------------------------
 

@@ -20,16 +20,20 @@ from bot.messages.rings import (
     render_signoff,
 )
 from bot.policy.rings import Promotion, Refusal, RejectionDecision, RingState, SignOffDecision
-from tests.test_ledger import BOT, T0, deployment, status
-from tests.test_rings_policy import (
+
+from .ring_builders import (
+    BOT,
     NOW,
     OLDER,
     RELEASE,
+    T0,
+    deployment,
     in_ring,
     live,
     rejected_by,
     ring,
     ring_state,
+    status,
 )
 
 REFUSALS = (
