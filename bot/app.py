@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .auth import AppAuth
 from .context import Caches, Ctx
-from .github import RateState, RingbotGitHub
+from .github import RateLimitTooLong, RateState, RingbotGitHub, is_throttled
 from .handlers import HANDLERS
 from .logs import DELIVERY, log, log_exception, register_secret
 from .metrics import Metrics
@@ -134,13 +134,20 @@ class Ringbot:
             max_wait=self.settings.max_wait_seconds,
         )
 
-    def _retry_later(self, key: WorkKey, status: int) -> float | None:
-        """GitHub was down or refused us for a while: run the key again later, a few times.
+    def later(self, key: WorkKey, seconds: float) -> None:
+        """Queue `key` again after `seconds` (at most a week; a restart forgets it, and the
+        next event about the repository heals that)."""
+        delay = min(max(seconds, 0.0), 7 * 24 * 3600.0)
+        asyncio.get_running_loop().call_later(delay, self.queue.put, key)
 
-        Jobs re-read everything, so a retry converges instead of repeating work; a 4xx other
-        than 401/403/429 will not get better by waiting, so it is not retried.
+    def _retry_later(self, key: WorkKey, exc: HTTPException) -> float | None:
+        """GitHub was down or throttled us: run the key again later, a few times.
+
+        Jobs re-read everything, so a retry converges instead of repeating work. A spent quota
+        waits for its reset; other 4xx answers will not get better by waiting.
         """
-        if status < 500 and status not in (401, 403, 429):
+        status = int(exc.status_code)
+        if status < 500 and status != 401 and not is_throttled(exc):
             return None
         attempt = int(self._retries.get(key, 0)) + 1
         if attempt > JOB_RETRIES:
@@ -148,6 +155,8 @@ class Ringbot:
             return None
         self._retries[key] = attempt
         delay: float = self.settings.retry_seconds * 2.0 ** (attempt - 1)
+        if isinstance(exc, RateLimitTooLong):
+            delay = max(delay, exc.reset_at - time.time() + 1)
         asyncio.get_running_loop().call_later(delay, self.queue.put, key)
         return delay
 
@@ -163,14 +172,14 @@ class Ringbot:
         try:
             identity = await self.load_identity()
             gh = await self.installation_client(installation)
-            ctx = Ctx(gh, installation, key.repo, identity, self.now, self.caches)
+            ctx = Ctx(gh, installation, key.repo, identity, self.now, self.caches, self.later)
             await job(ctx, key)
         except HTTPException as exc:
             status = int(exc.status_code)
             if status == 401:
                 self.auth.forget(installation)
             self.metrics.jobs.labels(kind, "github_error").inc()
-            retry = self._retry_later(key, status)
+            retry = self._retry_later(key, exc)
             log(
                 40,
                 "job failed on a GitHub error",

@@ -11,8 +11,6 @@ from datetime import datetime
 import jwt
 from gidgethub.abc import GitHubAPI
 
-from .logs import register_secret
-
 # Refresh this long before GitHub's expiry: clocks drift, and a job may run for a while.
 REFRESH_MARGIN = 5 * 60
 
@@ -59,7 +57,8 @@ class AppAuth:
             self.fetches += 1
             expires = datetime.fromisoformat(str(data["expires_at"]).replace("Z", "+00:00"))
             token = Token(str(data["token"]), expires.timestamp())
-            register_secret(token.value)
+            # No register_secret here: the log redactor already masks every `ghs_` token, and
+            # remembering each token ever issued would grow without bound.
             self._tokens[installation_id] = token
             return token.value
 

@@ -418,8 +418,16 @@ class _Reader:
         elif isinstance(fields["name"], ScalarNode):
             self.given_ring_names.add(str(fields["name"].value))
         name = self.value(fields, "name", path, self.ring_name, "")
-        auto = self.value(fields, "auto", path, self.boolean, False)
         first = position == 0
+        # SPEC: the first ring is entered as soon as the default branch is green, never by hand.
+        auto = self.value(fields, "auto", path, self.boolean, first)
+        if first and auto is False:
+            self.error(
+                _join(path, "auto"),
+                "the first ring is entered automatically once the default branch is green; "
+                "it cannot be manual",
+                fields["auto"],
+            )
         for key in ("approvals", "bake"):
             if first and key in fields and self.value(fields, key, path, self.zero, True) is False:
                 self.error(

@@ -28,9 +28,10 @@ class Caches:
     repo_configs: TTLCache[tuple[int, str], Any] = field(
         default_factory=lambda: TTLCache(maxsize=10_000, ttl=300)
     )
-    # (installation, repo) -> True when its last read found no commit statuses at all; a
-    # `status` webhook drops it, and the TTL heals a lost one.
-    no_statuses: TTLCache[tuple[int, str], bool] = field(
+    # (installation, repo, sha) -> True when that commit had no commit statuses at all, so a
+    # re-evaluation of the same head (a review, a label) need not ask again. A `status`
+    # webhook for the commit drops it, and the TTL heals a lost one.
+    no_statuses: TTLCache[tuple[int, str, str], bool] = field(
         default_factory=lambda: TTLCache(maxsize=10_000, ttl=600)
     )
 
@@ -45,3 +46,5 @@ class Ctx:
     identity: Identity
     now: Callable[[], datetime]
     caches: Caches
+    # Run a key again after some seconds (a bake time ending): nothing else would wake it.
+    later: Callable[[Any, float], None] = lambda key, seconds: None

@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 import aiohttp
@@ -29,6 +30,24 @@ class RateState:
 
     remaining: int | None = None
     reset_at: float = 0.0  # epoch seconds
+
+
+class RateLimitTooLong(HTTPException):
+    """The quota is spent and resets later than a job may wait; the job runs again after it."""
+
+    def __init__(self, reset_at: float) -> None:
+        super().__init__(HTTPStatus.TOO_MANY_REQUESTS, "rate limit exhausted until the reset")
+        self.reset_at = reset_at
+
+
+def is_throttled(exc: HTTPException) -> bool:
+    """GitHub refused for now (rate limits), as opposed to refusing for good."""
+    if isinstance(exc, RateLimitTooLong) or int(exc.status_code) == 429:
+        return True
+    headers = exc.headers or {}
+    return int(exc.status_code) == 403 and (
+        "retry-after" in headers or headers.get("x-ratelimit-remaining") == "0"
+    )
 
 
 class RingbotGitHub(gh_aiohttp.GitHubAPI):
@@ -94,7 +113,9 @@ class RingbotGitHub(gh_aiohttp.GitHubAPI):
     async def manage_rate_limit(self, *, method: str, url: str) -> None:
         """Before a request: if the quota is spent, wait for its reset (bounded)."""
         if self._rate.remaining == 0:
-            await self._wait(self._rate.reset_at - time.time(), "rate limit exhausted", url)
+            if not await self._wait(self._rate.reset_at - time.time(), "rate limit exhausted", url):
+                # Too long to wait inside a job: give up without spending a request.
+                raise RateLimitTooLong(self._rate.reset_at)
             self._rate.remaining = None
 
     async def handle_rate_limit_error(

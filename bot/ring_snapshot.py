@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from gidgethub import BadRequest
+
 from .config import Config, RingConfig
 from .context import Ctx
-from .ledger import DeploymentRecord, DeploymentStatusRecord, cd_state
-from .policy.rings import RingState
-from .snapshot import PAGE, every, parse_time
+from .ledger import DeploymentRecord, DeploymentStatusRecord, cd_state, signoffs
+from .models import Permission
+from .policy.rings import RingState, current_release
+from .snapshot import PAGE, every, parse_time, permission
 
 
 def _login(user: Any) -> str:
@@ -82,10 +85,57 @@ async def contains(ctx: Ctx, ancestor: str, release: str) -> bool | None:
     """Whether `release` contains commit `ancestor`; None when GitHub cannot say."""
     if ancestor == release:
         return True
-    data = await ctx.gh.getitem(f"/repos/{ctx.repo}/compare/{ancestor}...{release}?per_page=1")
+    try:
+        data = await ctx.gh.getitem(f"/repos/{ctx.repo}/compare/{ancestor}...{release}?per_page=1")
+    except BadRequest as exc:
+        if exc.status_code in (404, 422):  # a commit GitHub no longer knows: cannot say
+            return None
+        raise
     status = data.get("status")
     if status in ("ahead", "identical"):
         return True
     if status in ("behind", "diverged"):
         return False
     return None
+
+
+async def elsewhere(
+    ctx: Ctx,
+    config: Config,
+    sha: str,
+    deployments: Sequence[dict[str, Any]],
+    known: Sequence[RingState | None],
+) -> list[RingState]:
+    """The SHA's other deployments (outside the rings already read), with their statuses.
+
+    Read only before ringbot lets a release in somewhere: a rejection recorded in any ring must
+    stop it, even when the ring it comes from was reached around ringbot.
+    """
+    seen = {d.id for state in known if state is not None for d in state.deployments}
+    found: list[RingState] = []
+    for ring in config.rings:
+        mine = [
+            d
+            for d in deployments
+            if d["sha"] == sha
+            and int(d["id"]) not in seen
+            and str(d["environment"]).lower() == ring.environment.lower()
+        ]
+        records = [_record(d, await statuses(ctx, int(d["id"]))) for d in mine]
+        if records:
+            found.append(RingState(ring=ring, deployments=tuple(records)))
+    return found
+
+
+async def signer_permissions(
+    ctx: Ctx, target: RingConfig, previous: RingState | None
+) -> dict[str, Permission] | None:
+    """The permissions of those who signed off the release a stricter ring would take.
+
+    None for a ring that asks for write: every sign-off was written after a write check.
+    """
+    if target.promoters <= Permission.WRITE or previous is None:
+        return None
+    release = current_release(previous, ctx.identity.bot_login)
+    found = signoffs(release, ctx.identity.bot_login) if release else ()
+    return {s.user: await permission(ctx, s.user) for s in found}

@@ -89,7 +89,6 @@ class WebhookReceiver:
             return self._answer(400, "body is not a JSON object", event_name, delivery)
         if delivery in self._seen:
             return self._answer(200, "duplicate delivery", event_name, delivery)
-        self._seen[delivery] = True
         event = sansio.Event(data, event=event_name, delivery_id=delivery)
         triage = Triage(enqueue=self._enqueue, identity=self._identity())
         token = DELIVERY.set(delivery)  # work queued now remembers which delivery asked for it
@@ -100,6 +99,7 @@ class WebhookReceiver:
             return self._answer(400, "malformed payload", event_name, delivery)
         finally:
             DELIVERY.reset(token)
+        self._seen[delivery] = True  # only work that was queued counts as seen
         return self._answer(202, "accepted", event_name, delivery, action=data.get("action"))
 
     def _answer(

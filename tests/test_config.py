@@ -199,9 +199,18 @@ def test_a_ring_field_left_out_takes_its_default(
     assert getattr(config.rings[1], field) == expected
 
 
-def test_the_first_ring_needs_no_approvals_even_when_manual() -> None:
+def test_the_first_ring_is_automatic_and_needs_no_approvals() -> None:
     config = parse("rings:\n  - name: a\n  - name: b\n")
-    assert (config.rings[0].auto, config.rings[0].approvals) == (False, 0)
+    assert (config.rings[0].auto, config.rings[0].approvals) == (True, 0)
+
+
+def test_a_manual_first_ring_is_an_error() -> None:
+    result = parse_config("rings:\n  - name: a\n    auto: false\n  - name: b\n")
+    assert isinstance(result, ConfigErrors)
+    assert [str(e) for e in result.errors] == [
+        "rings[0].auto: the first ring is entered automatically once the default branch is "
+        "green; it cannot be manual (line 3)"
+    ]
 
 
 def test_a_ring_list_replaces_the_default_list_entirely() -> None:

@@ -277,3 +277,16 @@ async def test_an_unreadable_state_closes_a_green_gate_until_it_can_read_again(w
     await asyncio.sleep(0.5)  # the job runs again once GitHub answers
     await w.settle()
     assert verdict(w, number) == "failure"
+
+
+async def test_a_failing_status_on_one_pull_request_is_not_forgotten_because_of_another(
+    w: World,
+) -> None:
+    setup_repo(w)
+    failing = await ready_pr(w)
+    w.sim.set_status(REPO, head(w, failing), "ci/jenkins", "failure", by="jenkins")
+    await w.settle()
+    await ready_pr(w, author="carol")  # a head without statuses is evaluated meanwhile
+    w.sim.review(REPO, failing, "carol", "APPROVED")  # re-evaluates the first one
+    await w.settle()
+    assert verdict(w, failing) == "failure"

@@ -314,3 +314,30 @@ async def test_rejecting_a_failed_deploy_keeps_it_failed(w: World) -> None:
     await command(w, number, "/reject dev broken", by="carol")
     states = [s.state for s in w.sim.repo(REPO).deployment_statuses if s.deployment_id == failed]
     assert states == ["failure", "failure"]  # the CD's, then the rejection's, same state
+
+
+async def test_an_automatic_ring_follows_when_the_bake_time_ends(w: World) -> None:
+    import asyncio
+
+    config = (
+        "rings:\n  - name: dev\n    auto: true\n  - name: staging\n    auto: true\n    bake: 1s\n"
+    )
+    setup_repo(w, config=config)
+    _, sha = await released(w)
+    assert deployments(w, "staging") == []
+    w.clock.advance(seconds=2)  # the bake time has passed; no event says so
+    await asyncio.sleep(2.5)  # the bot looks again when it ends (1 s + 1 s of margin, real time)
+    await w.settle()
+    assert [d.sha for d in deployments(w, "staging")] == [sha]
+
+
+async def test_a_lost_create_of_a_rolled_back_release_is_made_again(w: World) -> None:
+    setup_repo(w, config=NO_BAKE)
+    _, first_sha = await released(w)
+    second, _ = await released(w, author="carol")
+    before = len(deployments(w, "dev"))
+    w.sim.fault("POST", r"/deployments$", status=502, count=1)  # refused before the write
+    reply = await command(w, second, "/rollback dev", by="alice")
+    assert "⏪" in reply
+    assert len(deployments(w, "dev")) == before + 1
+    assert deployments(w, "dev")[-1].sha == first_sha

@@ -724,8 +724,39 @@ def rollback(**kw: Any) -> Promotion:
         "rejected_shas": frozenset(),
         "actor_permission": Permission.MAINTAIN,
         "bot_login": BOT,
+        "pr_contained": True,
     }
     return decide_rollback(**(fields | kw))
+
+
+@pytest.mark.parametrize(
+    "contained", [pytest.param(False, id="not-contained"), pytest.param(None, id="unknown")]
+)
+def test_rollback_needs_the_pull_requests_change_in_the_ring(contained: bool | None) -> None:
+    decision = rollback(pr_contained=contained)
+    assert not decision.should_deploy
+    assert "not_contained" in codes(decision)
+
+
+def test_a_rejection_in_any_other_ring_stops_a_promotion() -> None:
+    rejected_in_dev = live(RELEASE, ring="dev", extra=(rejected_by(),))
+    decision = promote(elsewhere=(ring_state("dev", rejected_in_dev),))
+    assert not decision.should_deploy
+    assert "rejected" in codes(decision)
+
+
+def test_an_auto_ring_above_write_counts_no_signoff_without_permissions() -> None:
+    strict = config_with("on-premises", promoters=Permission.MAINTAIN, approvals=1)
+    decision = decide_auto_entry(
+        config=strict,
+        ring=ring("on-premises", strict),
+        previous=ring_state("production", live(RELEASE, ring="production"), config=strict),
+        target_state=ring_state("on-premises", config=strict),
+        candidate_sha=None,
+        now=NOW,
+        bot_login=BOT,
+    )
+    assert "needs_signoff" in codes(decision)
 
 
 def test_rollback_redeploys_the_release_before_the_current_one() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from ..config import RingConfig
 from ..context import Ctx
@@ -10,8 +11,15 @@ from ..logs import log
 from . import write_once
 
 
-async def create_deployment(ctx: Ctx, ring: RingConfig, sha: str, *, reason: str) -> int:
-    """Deploy exactly `sha` into the ring's environment; at most one deployment per attempt."""
+async def create_deployment(
+    ctx: Ctx, ring: RingConfig, sha: str, *, reason: str, newer_than: int
+) -> int:
+    """Deploy exactly `sha` into the ring's environment; at most one deployment per attempt.
+
+    `newer_than` is the newest deployment id the caller saw in that environment: after a failed
+    create, only a deployment newer than that can be the one we made (a rollback's SHA was
+    deployed there before).
+    """
     body = {
         "ref": sha,  # the full SHA we checked, never a branch name
         "environment": ring.environment,
@@ -28,11 +36,13 @@ async def create_deployment(ctx: Ctx, ring: RingConfig, sha: str, *, reason: str
         return data
 
     async def reread() -> dict[str, Any] | None:
-        url = f"/repos/{ctx.repo}/deployments?sha={sha}&environment={ring.environment}"
+        environment = quote(ring.environment, safe="")
+        url = f"/repos/{ctx.repo}/deployments?sha={sha}&environment={environment}"
         found = [
             d
             for d in await ctx.gh.getitem(url)
-            if (d.get("creator") or {}).get("login", "").lower() == ctx.identity.bot_login.lower()
+            if int(d["id"]) > newer_than
+            and (d.get("creator") or {}).get("login", "").lower() == ctx.identity.bot_login.lower()
         ]
         return max(found, key=lambda d: int(d["id"]), default=None)
 
@@ -44,6 +54,7 @@ async def create_deployment(ctx: Ctx, ring: RingConfig, sha: str, *, reason: str
 async def record(ctx: Ctx, deployment_id: int, state: str, description: str) -> None:
     """Write one ledger entry on a deployment, keeping its state and every other deployment's."""
     url = f"/repos/{ctx.repo}/deployments/{deployment_id}/statuses"
+    bot = ctx.identity.bot_login.lower()
     body = {"state": state, "description": description, "auto_inactive": False}
 
     async def create() -> dict[str, Any]:
@@ -51,8 +62,9 @@ async def record(ctx: Ctx, deployment_id: int, state: str, description: str) -> 
         return data
 
     async def reread() -> dict[str, Any] | None:
-        for status in await ctx.gh.getitem(f"{url}?per_page=100"):
-            if status.get("description") == description:
+        async for status in ctx.gh.getiter(f"{url}?per_page=100"):
+            mine = (status.get("creator") or {}).get("login", "").lower() == bot
+            if mine and status.get("description") == description:
                 return dict(status)
         return None
 

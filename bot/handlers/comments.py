@@ -4,6 +4,7 @@ comments, and `promote:<ring>` labels. Each runs: snapshot -> decide -> apply ->
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from gidgethub import routing, sansio
 
@@ -14,7 +15,7 @@ from ..context import Ctx
 from ..effects import deployments as deploy
 from ..effects.replies import react, remove_label, reply, reply_marker
 from ..effects.variables import EnvironmentMissing
-from ..ledger import DeploymentRecord, cd_state, encode_rejection, signoffs
+from ..ledger import DeploymentRecord, cd_state, encode_rejection
 from ..logs import log
 from ..messages import rings as say
 from ..models import Permission, PullRequest
@@ -25,6 +26,7 @@ from ..policy.rings import (
     decide_rejection,
     decide_rollback,
     decide_signoff,
+    newest,
     rejection_of,
 )
 from ..webhook import Triage
@@ -114,13 +116,14 @@ async def label_job(ctx: Ctx, key: LabelKey) -> None:
     if command is None:
         return
     outcome = await run_safely(ctx, config, key.number, key.actor, command)
+    # One reply per label and person: a retried job edits it instead of replying twice.
     marker = f"<!-- ringbot:label:{key.label}:{key.actor} -->"
     await reply(
         ctx,
         key.number,
         f"@{key.actor} (label `{key.label}`)\n\n{outcome.text}",
         marker=marker,
-        check_first=False,
+        check_first=True,
     )
     await remove_label(ctx, key.number, key.label)
 
@@ -168,7 +171,7 @@ async def run(
     if item.name == "reject":
         return await reject(ctx, config, pull, actor, permission, item.ring, item.reason)
     if item.name == "rollback" and item.ring:
-        return await rollback(ctx, config, actor, permission, item.ring)
+        return await rollback(ctx, config, pull, actor, permission, item.ring)
     text, refused = await features.command(ctx, config, actor, permission, item)
     return Outcome(text, refused)
 
@@ -190,14 +193,10 @@ async def promote(
     previous = await ring_snapshot.ring_state(ctx, before, deployments) if before else None
     into = await ring_snapshot.ring_state(ctx, ring, deployments) if ring else None
     contained = await _contained(ctx, pull, previous) if previous else None
-    # A sign-off is written only after a write check, so only a stricter ring re-reads signers.
-    signers: dict[str, Permission] | None = None
-    if ring is not None and ring.promoters > Permission.WRITE and previous is not None:
-        signers = {}
-        release = current_release(previous, ctx.identity.bot_login)
-        for s in signoffs(release, ctx.identity.bot_login) if release else ():
-            signers[s.user] = await snapshot.permission(ctx, s.user)
-    decision = decide_promotion(
+    signers = await ring_snapshot.signer_permissions(ctx, ring, previous) if ring else None
+
+    decide = partial(
+        decide_promotion,
         config=config,
         target=target,
         previous=previous,
@@ -210,11 +209,16 @@ async def promote(
         now=ctx.now(),
         bot_login=ctx.identity.bot_login,
     )
-    deployment_id = None
-    if decision.should_deploy and decision.target and decision.sha:
-        deployment_id = await enter(
-            ctx, config, decision.target, decision.sha, f"/promote by @{actor}"
+    decision = decide()
+    if decision.should_deploy and decision.sha:
+        # Before anything moves: a rejection recorded in any other ring counts too.
+        others = await ring_snapshot.elsewhere(
+            ctx, config, decision.sha, deployments, (previous, into)
         )
+        decision = decide(elsewhere=others) if others else decision
+    deployment_id = None
+    if decision.should_deploy and into is not None and decision.sha:
+        deployment_id = await enter(ctx, config, into, decision.sha, f"/promote by @{actor}")
     return Outcome(
         say.render_promotion(config, decision, deployment_id=deployment_id), not decision.allowed
     )
@@ -301,7 +305,7 @@ async def reject(
 
 
 async def rollback(
-    ctx: Ctx, config: Config, actor: str, permission: Permission, ring: str
+    ctx: Ctx, config: Config, pull: PullRequest, actor: str, permission: Permission, ring: str
 ) -> Outcome:
     """`/rollback <ring>`: redeploy the ring's previous good, unrejected release."""
     states = await ring_snapshot.all_rings(ctx, config, whole=True)
@@ -310,21 +314,29 @@ async def rollback(
     rejected = frozenset(
         sha for sha in shas if rejection_of(sha, states, ctx.identity.bot_login) is not None
     )
+    state = target or RingState(config.rings[0])
     decision = decide_rollback(
         config=config,
         ring=ring,
-        ring_state=target or RingState(config.rings[0]),
+        ring_state=state,
         rejected_shas=rejected,
         actor_permission=permission,
         bot_login=ctx.identity.bot_login,
+        pr_contained=await _rolled_back_contains(ctx, pull, state),
         actor=actor,
     )
     deployment_id = None
-    if decision.should_deploy and decision.target and decision.sha:
-        deployment_id = await enter(
-            ctx, config, decision.target, decision.sha, f"/rollback by @{actor}"
-        )
+    if decision.should_deploy and decision.sha:
+        deployment_id = await enter(ctx, config, state, decision.sha, f"/rollback by @{actor}")
     return Outcome(say.render_rollback(decision, deployment_id=deployment_id), not decision.allowed)
+
+
+async def _rolled_back_contains(ctx: Ctx, pull: PullRequest, state: RingState) -> bool | None:
+    """Whether the release being rolled back (the current one, else the newest) has the PR."""
+    pivot = current_release(state, ctx.identity.bot_login) or newest(state)
+    if pivot is None or not pull.merged or not pull.merge_commit_sha:
+        return None
+    return await ring_snapshot.contains(ctx, pull.merge_commit_sha, pivot.sha)
 
 
 JOBS = {CommandKey: command_job, LabelKey: label_job}

@@ -57,14 +57,15 @@ async def review_changed(event: sansio.Event, triage: Triage) -> None:
     triage.enqueue(GateKey(events.installation(event), events.repo(event), number))
 
 
+@router.register("check_run", action="created")
 @router.register("check_run", action="completed")
 @router.register("check_run", action="rerequested")
 async def check_run_changed(event: sansio.Event, triage: Triage) -> None:
     """A build finished, or someone asked to re-run our gate."""
     run = event.data["check_run"]
     ours = int((run.get("app") or {}).get("id", 0)) == triage.identity.app_id
-    if ours and event.data["action"] == "completed":
-        return  # our own check completing: re-evaluating would loop
+    if ours and event.data["action"] in ("created", "completed"):
+        return  # our own check appearing or completing: re-evaluating would loop
     if ours and run.get("name") != GATE_CHECK_NAME:
         return
     branch = (run.get("check_suite") or {}).get("head_branch")
@@ -140,7 +141,7 @@ async def _gate(ctx: Ctx, pull: PullRequest, config: Any, *, merge_group: bool) 
         own = [r for r in runs if int((r.get("app") or {}).get("id", 0)) == ctx.identity.app_id]
         existing = newest([r for r in own if r.get("name") == GATE_CHECK_NAME])
         checks: list[Check] = [snapshot.to_check(r) for r in runs if r not in own]
-        memo = (ctx.installation, ctx.repo)
+        memo = (ctx.installation, ctx.repo, pull.head_sha)
         if not ctx.caches.no_statuses.get(memo):
             statuses = await snapshot.commit_statuses(ctx, pull.head_sha)
             if not statuses:
@@ -209,11 +210,12 @@ async def repo_gates_job(ctx: Ctx, key: RepoGatesKey) -> None:
 async def commit_job(ctx: Ctx, key: CommitKey) -> None:
     """Builds changed on a commit: re-gate the open pull requests whose head it is."""
     if key.statuses:
-        ctx.caches.no_statuses.pop((ctx.installation, ctx.repo), None)
+        ctx.caches.no_statuses.pop((ctx.installation, ctx.repo, key.sha), None)
     url = f"/repos/{ctx.repo}/commits/{key.sha}/pulls?{snapshot.PAGE}"
     async for data in snapshot.every(ctx.gh, url):
         if data.get("state") == "open" and data["head"]["sha"] == key.sha:
-            await evaluate(ctx, int(data["number"]))
+            # The list's item is as fresh as a read of the pull request itself.
+            await evaluate(ctx, int(data["number"]), snapshot.to_pull(data))
 
 
 JOBS = {

@@ -3,16 +3,19 @@ once the ring before is satisfied, and answers to deployment protection rules.""
 
 from __future__ import annotations
 
+from functools import partial
+
 from gidgethub import routing, sansio
 
 from .. import ring_snapshot, snapshot
-from ..config import Config, ConfigErrors, RingConfig
+from ..config import Config, ConfigErrors
 from ..context import Ctx
 from ..effects.deployments import create_deployment
+from ..ledger import live_since
 from ..logs import log
 from ..models import PullRequest
 from ..policy.gate import GateInput, evaluate_gate
-from ..policy.rings import RingState, decide_auto_entry, decide_protection_rule
+from ..policy.rings import RingState, current_release, decide_auto_entry, decide_protection_rule
 from ..webhook import Triage
 from ..work import ProtectionKey, RingsKey
 from . import events, features
@@ -78,10 +81,11 @@ async def protection_requested(event: sansio.Event, triage: Triage) -> None:
     )
 
 
-async def enter(ctx: Ctx, config: Config, ring: RingConfig, sha: str, reason: str) -> int:
+async def enter(ctx: Ctx, config: Config, state: RingState, sha: str, reason: str) -> int:
     """A release enters a ring: its flags first (the deploy reads them), then the deployment."""
-    await features.before_deploy(ctx, config, ring)
-    return await create_deployment(ctx, ring, sha, reason=reason)
+    await features.before_deploy(ctx, config, state.ring)
+    newest_seen = max((d.id for d in state.deployments), default=0)
+    return await create_deployment(ctx, state.ring, sha, reason=reason, newer_than=newest_seen)
 
 
 async def is_green(ctx: Ctx, sha: str, config: Config) -> bool:
@@ -119,7 +123,10 @@ async def rings_job(ctx: Ctx, key: RingsKey) -> None:
                 known = any(d.sha == head_sha for d in state.deployments[:1])
                 if known or await is_green(ctx, head_sha, config):
                     candidate = head_sha
-            decision = decide_auto_entry(
+            signers = await ring_snapshot.signer_permissions(ctx, ring, previous)
+
+            decide = partial(
+                decide_auto_entry,
                 config=config,
                 ring=ring,
                 previous=previous,
@@ -127,10 +134,25 @@ async def rings_job(ctx: Ctx, key: RingsKey) -> None:
                 candidate_sha=candidate,
                 now=ctx.now(),
                 bot_login=ctx.identity.bot_login,
+                signer_permissions=signers,
             )
+            decision = decide()
             if decision.should_deploy and decision.sha:
-                await enter(ctx, config, ring, decision.sha, "automatic entry")
+                # Before anything moves: a rejection recorded in any other ring counts too.
+                others = await ring_snapshot.elsewhere(
+                    ctx, config, decision.sha, deployments, (previous, state)
+                )
+                decision = decide(elsewhere=others) if others else decision
+            if decision.should_deploy and decision.sha:
+                await enter(ctx, config, state, decision.sha, "automatic entry")
                 return  # the ring after this one waits for this deployment's result
+            if [r.code for r in decision.refusals] == ["baking"] and previous is not None:
+                # Only the bake time stands in the way: look again the moment it is over.
+                release = current_release(previous, ctx.identity.bot_login)
+                since = live_since(release, ctx.identity.bot_login) if release else None
+                if since is not None:
+                    left = (since + ring.bake - ctx.now()).total_seconds()
+                    ctx.later(key, left + 1)
         previous = state
 
 
@@ -160,9 +182,15 @@ async def protection_job(ctx: Ctx, key: ProtectionKey) -> None:
             target_state=target,
             now=ctx.now(),
             bot_login=ctx.identity.bot_login,
-            signer_permissions=None,
+            signer_permissions=await ring_snapshot.signer_permissions(ctx, ring, previous),
+            elsewhere=await ring_snapshot.elsewhere(
+                ctx, config, key.sha, deployments, (previous, target)
+            ),
         )
         approved, comment = decision.approved, decision.comment
+        if approved and before is None and not await is_green(ctx, key.sha, config):
+            # The first ring takes a commit only once its builds are green, as ringbot would.
+            approved, comment = False, f"ringbot: the builds of `{key.sha[:7]}` are not green"
     await ctx.gh.post(
         f"/repos/{ctx.repo}/actions/runs/{key.run_id}/deployment_protection_rule",
         data={

@@ -221,12 +221,13 @@ def counted_signoffs(
 ) -> tuple[tuple[SignOff, ...], tuple[SignOff, ...]]:
     """(counted, ignored) sign-offs: only distinct people with at least `least` permission count.
 
-    Without `signer_permissions` every recorded sign-off counts: the bot wrote it only after
-    checking that the person had write access.
+    Without `signer_permissions` every recorded sign-off counts toward a ring that asks for
+    write: the bot wrote it only after checking write access. A stricter ring needs the
+    signers' permissions; without them nothing counts (fail closed).
     """
     all_signoffs = signoffs(dep, bot_login)
     if signer_permissions is None:
-        return all_signoffs, ()
+        return (all_signoffs, ()) if least <= Permission.WRITE else ((), all_signoffs)
     counted = tuple(s for s in all_signoffs if _permission_of(s.user, signer_permissions) >= least)
     ignored = tuple(s for s in all_signoffs if s not in counted)
     return counted, ignored
@@ -378,6 +379,7 @@ def decide_promotion(
     pr_contained: bool | None,
     now: datetime,
     bot_login: str,
+    elsewhere: Sequence[RingState] = (),  # other rings holding the SHA: a rejection anywhere counts
 ) -> Promotion:
     """`/promote <target>`: deploy the previous ring's current release into `target`, or why not."""
     ring = config.ring(target)
@@ -419,7 +421,7 @@ def decide_promotion(
         target=ring,
         source=source,
         release=release,
-        states=(source, into),
+        states=(source, into, *elsewhere),
         now=now,
         bot_login=bot_login,
         signer_permissions=signer_permissions,
@@ -437,6 +439,7 @@ def decide_auto_entry(
     now: datetime,
     bot_login: str,
     signer_permissions: Mapping[str, Permission] | None = None,
+    elsewhere: Sequence[RingState] = (),  # other rings holding the SHA: a rejection anywhere counts
 ) -> Promotion:
     """Enter an `auto: true` ring without a command, once the previous stage is satisfied.
 
@@ -476,7 +479,7 @@ def decide_auto_entry(
         failed = _failed_before(target_state, candidate_sha, bot_login)
         if failed is not None:
             return Promotion(ring, candidate_sha, None, (failed,))
-        found = rejection_of(candidate_sha, (target_state,), bot_login)
+        found = rejection_of(candidate_sha, (target_state, *elsewhere), bot_login)
         refused = (_rejected(candidate_sha, found),) if found is not None else ()
         return Promotion(ring, candidate_sha, None, refused)
 
@@ -509,7 +512,7 @@ def decide_auto_entry(
         target=ring,
         source=source,
         release=release,
-        states=(source, target_state),
+        states=(source, target_state, *elsewhere),
         now=now,
         bot_login=bot_login,
         signer_permissions=signer_permissions,
@@ -678,9 +681,14 @@ def decide_rollback(
     rejected_shas: frozenset[str],
     actor_permission: Permission,
     bot_login: str,
+    pr_contained: bool | None,
     actor: str = "",
 ) -> Promotion:
-    """`/rollback <ring>`: redeploy the last earlier release that succeeded there and is not rejected."""
+    """`/rollback <ring>`: redeploy the last earlier release that succeeded there and is not rejected.
+
+    Like every command it acts only when the ring's release contains the pull request's change
+    (`pr_contained`; None: could not tell, refused).
+    """
     target = config.ring(ring)
     if target is None:
         return Promotion(None, None, None, (_unknown_ring(config, ring),))
@@ -707,6 +715,8 @@ def decide_rollback(
                 ),
             ),
         )
+    if pr_contained is not True:
+        refusals.append(_not_contained(target.name, pivot, pr_contained))
     older = ordered[ordered.index(pivot) + 1 :]
     choice = next(
         (
@@ -745,9 +755,10 @@ def decide_protection_rule(
     now: datetime,
     bot_login: str,
     signer_permissions: Mapping[str, Permission] | None,
+    elsewhere: Sequence[RingState] = (),  # other rings holding the SHA: a rejection anywhere counts
 ) -> ProtectionDecision:
     """Approve a deployment of `sha` into `ring` only if the ring rules allow that SHA there."""
-    states = (target_state,) if previous is None else (previous, target_state)
+    states = (*((target_state,) if previous is None else (previous, target_state)), *elsewhere)
     found = rejection_of(sha, states, bot_login)
     if found is not None:
         return ProtectionDecision(False, f"ringbot: {_rejected(sha, found).message}.")
