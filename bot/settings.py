@@ -28,8 +28,8 @@ class Settings:
     concurrency: int = 8  # jobs running at once across repositories
     drain_seconds: float = 20.0  # how long SIGTERM waits for in-flight work
     debounce_seconds: float = 0.3  # how long a gate or ring key waits for its burst to end
-    max_wait_seconds: float = 60.0
-    retry_seconds: float = 10.0  # first pause before a job that failed on GitHub's side runs again  # the longest rate-limit wait we accept before failing a job
+    max_wait_seconds: float = 60.0  # the longest rate-limit wait a job sits through
+    retry_seconds: float = 10.0  # first pause before a job that failed on GitHub's side runs again
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

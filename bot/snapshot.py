@@ -179,3 +179,24 @@ async def reviews(ctx: Ctx, number: int) -> list[Review]:
             )
         )
     return result
+
+
+async def builds(
+    ctx: Ctx, sha: str, *, memo_ok: bool = True
+) -> tuple[list[dict[str, Any]], list[Check]]:
+    """A commit's builds: (the App's own check runs, raw; every other check run and status).
+
+    With `memo_ok`, statuses are not asked for again for a commit whose last read had none,
+    until a `status` webhook for it arrives (it drops the memo). The gate may take that
+    shortcut, since a late status re-evaluates it; a deployment may not.
+    """
+    runs = await check_runs(ctx, sha)
+    own = [r for r in runs if int((r.get("app") or {}).get("id", 0)) == ctx.identity.app_id]
+    checks = [to_check(r) for r in runs if r not in own]
+    memo = (ctx.installation, ctx.repo, sha)
+    if not (memo_ok and ctx.caches.no_statuses.get(memo)):
+        statuses = await commit_statuses(ctx, sha)
+        if not statuses:
+            ctx.caches.no_statuses[memo] = True
+        checks += statuses
+    return own, checks

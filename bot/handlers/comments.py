@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from gidgethub import routing, sansio
+from gidgethub import BadRequest, routing, sansio
 
 from .. import ring_snapshot, snapshot
 from ..commands import HELP, LABEL_PREFIX, Command, CommandError, parse_commands, parse_label
@@ -15,6 +15,7 @@ from ..context import Ctx
 from ..effects import deployments as deploy
 from ..effects.replies import react, remove_label, reply, reply_marker
 from ..effects.variables import EnvironmentMissing
+from ..github import is_throttled
 from ..ledger import DeploymentRecord, cd_state, encode_rejection
 from ..logs import log
 from ..messages import rings as say
@@ -137,6 +138,16 @@ async def run_safely(
     except EnvironmentMissing as exc:
         log(30, "ring environment missing", repo=ctx.repo, environment=exc.environment)
         return Outcome(f"😕 {exc}", True)
+    except BadRequest as exc:
+        if is_throttled(exc):
+            raise  # the job runs again once GitHub lets us
+        # GitHub refused for good: say so rather than leave the 👀 hanging.
+        log(30, "command refused by GitHub", repo=ctx.repo, status=int(exc.status_code))
+        return Outcome(
+            f"😕 GitHub refused a request ringbot needed (HTTP {int(exc.status_code)}): "
+            f"{str(exc)[:200]}. Nothing was changed; check the App's permissions and try again.",
+            True,
+        )
 
 
 async def run(
@@ -225,12 +236,20 @@ async def promote(
 
 
 async def _rings_with_containment(
-    ctx: Ctx, config: Config, pull: PullRequest
+    ctx: Ctx, config: Config, pull: PullRequest, ring: str | None
 ) -> tuple[list[RingState], dict[str, bool]]:
+    """Every ring's state, and whether its current release holds the PR (only the named ring,
+    when one is named; the default needs them all)."""
     states = await ring_snapshot.all_rings(ctx, config)
-    contained = {}
+    contained: dict[str, bool] = {}
+    checked: dict[str, bool] = {}  # release SHA -> answer: rings often share a release
     for state in states:
-        contained[state.ring.name] = await _contained(ctx, pull, state) is True
+        if ring is not None and state.ring.name != ring:
+            continue
+        release = current_release(state, ctx.identity.bot_login)
+        if release is not None and release.sha not in checked:
+            checked[release.sha] = await _contained(ctx, pull, state) is True
+        contained[state.ring.name] = checked.get(release.sha, False) if release else False
     return states, contained
 
 
@@ -243,7 +262,7 @@ async def sign_off(
     ring: str | None,
 ) -> Outcome:
     """`/approve [ring]`: record a sign-off on that ring's current release."""
-    states, contained = await _rings_with_containment(ctx, config, pull)
+    states, contained = await _rings_with_containment(ctx, config, pull, ring)
     decision = decide_signoff(
         config=config,
         ring=ring,
@@ -269,7 +288,7 @@ async def reject(
     reason: str,
 ) -> Outcome:
     """`/reject [ring] <reason>`: mark the release rejected on every deployment it has."""
-    states, contained = await _rings_with_containment(ctx, config, pull)
+    states, contained = await _rings_with_containment(ctx, config, pull, ring)
     decision = decide_rejection(
         config=config,
         ring=ring,

@@ -10,7 +10,7 @@ from .. import snapshot
 from ..context import Ctx
 from ..effects.checks import CheckOutput, newest, publish_check
 from ..messages.gate import render_gate
-from ..models import Check, PullRequest
+from ..models import PullRequest
 from ..policy.gate import GATE_CHECK_NAME, GateInput, evaluate_gate
 from ..webhook import Triage
 from ..work import CommitKey, GateKey, MergeGroupKey, RepoGatesKey
@@ -137,16 +137,8 @@ async def evaluate(ctx: Ctx, number: int, pull: PullRequest | None = None) -> No
 async def _gate(ctx: Ctx, pull: PullRequest, config: Any, *, merge_group: bool) -> None:
     existing: dict[str, Any] | None = None
     try:
-        runs = await snapshot.check_runs(ctx, pull.head_sha)
-        own = [r for r in runs if int((r.get("app") or {}).get("id", 0)) == ctx.identity.app_id]
+        own, checks = await snapshot.builds(ctx, pull.head_sha)
         existing = newest([r for r in own if r.get("name") == GATE_CHECK_NAME])
-        checks: list[Check] = [snapshot.to_check(r) for r in runs if r not in own]
-        memo = (ctx.installation, ctx.repo, pull.head_sha)
-        if not ctx.caches.no_statuses.get(memo):
-            statuses = await snapshot.commit_statuses(ctx, pull.head_sha)
-            if not statuses:
-                ctx.caches.no_statuses[memo] = True
-            checks += statuses
         reviews = [] if merge_group else await snapshot.reviews(ctx, pull.number)
     except GitHubBroken as exc:
         # Fail closed: an earlier green must not stand while we cannot see the current state.

@@ -11,6 +11,7 @@ from .. import ring_snapshot, snapshot
 from ..config import Config, ConfigErrors
 from ..context import Ctx
 from ..effects.deployments import create_deployment
+from ..effects.protection import answer_protection_rule
 from ..ledger import live_since
 from ..logs import log
 from ..models import PullRequest
@@ -90,13 +91,7 @@ async def enter(ctx: Ctx, config: Config, state: RingState, sha: str, reason: st
 
 async def is_green(ctx: Ctx, sha: str, config: Config) -> bool:
     """Every build on the commit passed, read as strictly as the merge gate reads them."""
-    runs = await snapshot.check_runs(ctx, sha)
-    checks = [
-        snapshot.to_check(r)
-        for r in runs
-        if int((r.get("app") or {}).get("id", 0)) != ctx.identity.app_id
-    ]
-    checks += await snapshot.commit_statuses(ctx, sha)
+    _, checks = await snapshot.builds(ctx, sha, memo_ok=False)
     commit = PullRequest(
         repo=ctx.repo, number=0, author="", head_sha=sha, base_ref="", default_branch=""
     )
@@ -191,22 +186,7 @@ async def protection_job(ctx: Ctx, key: ProtectionKey) -> None:
         if approved and before is None and not await is_green(ctx, key.sha, config):
             # The first ring takes a commit only once its builds are green, as ringbot would.
             approved, comment = False, f"ringbot: the builds of `{key.sha[:7]}` are not green"
-    await ctx.gh.post(
-        f"/repos/{ctx.repo}/actions/runs/{key.run_id}/deployment_protection_rule",
-        data={
-            "environment_name": key.environment,
-            "state": "approved" if approved else "rejected",
-            "comment": comment[:1000],
-        },
-    )
-    log(
-        20,
-        "protection rule answered",
-        repo=ctx.repo,
-        environment=key.environment,
-        sha=key.sha,
-        approved=approved,
-    )
+    await answer_protection_rule(ctx, key.run_id, key.environment, approved, comment)
 
 
 JOBS = {RingsKey: rings_job, ProtectionKey: protection_job}
