@@ -8,6 +8,7 @@ bad arguments becomes a CommandError that says how to write it.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Iterator, Sequence
@@ -83,12 +84,14 @@ class CommandError:
 def parse_commands(body: str | None, rings: Sequence[str]) -> tuple[Command | CommandError, ...]:
     """Every command in a comment body, in order, without repeated lines."""
     results: list[Command | CommandError] = []
-    seen: set[str] = set()
+    seen: set[Command | CommandError] = set()
     for line in _command_lines(body or ""):
         parsed = _parse_line(line, rings)
-        if parsed is None or line in seen:
+        # The same command twice (`/promote internal`, `/Promote Internal`) runs once.
+        same = dataclasses.replace(parsed, line="") if parsed is not None else None
+        if parsed is None or same in seen:
             continue
-        seen.add(line)
+        seen.add(same)  # type: ignore[arg-type]
         if len(results) == MAX_COMMANDS:
             message = f"a comment runs at most {MAX_COMMANDS} commands; put the rest in another one"
             results.append(CommandError(line, message))
@@ -115,6 +118,8 @@ def _command_lines(body: str) -> Iterator[str]:
     in_comment = False
     for raw in body.splitlines():
         text = raw.strip()
+        # Four spaces (or a tab) of indent make an indented code block in markdown.
+        indented = raw.startswith(("    ", "\t"))
         if fence is not None:
             # A fence closes with the same character, at least as many times, and nothing else.
             if set(text) == {fence[0]} and len(text) >= len(fence):
@@ -133,7 +138,7 @@ def _command_lines(body: str) -> Iterator[str]:
         if opening:
             fence = opening.group(1)
             continue
-        if text.startswith("/"):
+        if text.startswith("/") and not indented:
             yield text
 
 

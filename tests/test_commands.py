@@ -228,6 +228,8 @@ def test_an_unknown_ring_list_says_so() -> None:
         "<!--\n/promote internal\n-->",
         "- /promote internal",
         "`/promote internal`",
+        "text\n\n    /promote internal",
+        "\t/promote internal",
     ],
     ids=[
         "empty",
@@ -249,6 +251,8 @@ def test_an_unknown_ring_list_says_so() -> None:
         "multi-line-html-comment",
         "list-item",
         "inline-code",
+        "indented-code-block",
+        "tab-indented-code-block",
     ],
 )
 def test_not_a_command(body: str) -> None:
@@ -300,6 +304,13 @@ def test_errors_sit_between_commands_in_order() -> None:
     body = "/status\n/promote\n/help"
     results = parse_commands(body, RINGS)
     assert [type(result).__name__ for result in results] == ["Command", "CommandError", "Command"]
+
+
+def test_the_same_command_in_another_case_counts_once() -> None:
+    body = "/promote internal\n/Promote Internal"
+    assert parse_commands(body, RINGS) == (
+        Command("promote", ring="internal", line="/promote internal"),
+    )
 
 
 def test_exact_duplicate_lines_count_once() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bot.config import Config, RingConfig
-from bot.ledger import FAILED, IN_FLIGHT, Rejection, cd_state, cd_state_at
+from bot.config import Config
+from bot.ledger import FAILED, IN_FLIGHT, cd_state, cd_state_at
 from bot.policy.rings import (
     Promotion,
     Refusal,
@@ -22,6 +22,7 @@ from bot.policy.rings import (
     short,
     signoffs,
 )
+from bot.policy.visibility import reach
 
 NONE = "—"
 
@@ -101,15 +102,6 @@ def render_rejection(decision: RejectionDecision, actor: str, reason: str) -> st
     )
 
 
-def render_rejected_notice(sha: str, ring: str, found: Rejection) -> str:
-    """The note posted on each pull request in a rejected release."""
-    why = f": {inert(found.reason)}" if found.reason else "."
-    return (
-        f"⛔ Release `{short(sha)}`, which contains this pull request, was rejected in {ring} "
-        f"by @{found.user}{why}\n\nIt will not move on; a fix merged later starts a new release."
-    )
-
-
 def _ago(now: datetime, then: datetime) -> str:
     minutes = int((now - then).total_seconds()) // 60
     return f"{humanise(timedelta(minutes=minutes))} ago" if minutes > 0 else "just now"
@@ -144,13 +136,6 @@ def _row(state: RingState, now: datetime, bot_login: str) -> tuple[str, str, str
     return f"`{short(latest.sha)}`", status, _ago(now, cd_state_at(latest, bot_login)), NONE
 
 
-def _reach(config: Config, ring: RingConfig) -> str:
-    """Users reached once a release is in `ring`: every ring up to it adds its `users`."""
-    upto = config.rings[: config.index(ring.name) + 1]
-    known = [r.users for r in upto if r.users is not None]
-    return f"{sum(known):,}" if known else NONE
-
-
 def render_ring_table(
     config: Config, rings: Sequence[RingState], now: datetime, bot_login: str
 ) -> str:
@@ -163,37 +148,7 @@ def render_ring_table(
     for ring in config.rings:
         state = by_name.get(ring.name, RingState(ring))
         release, status, since, names = _row(state, now, bot_login)
-        lines.append(
-            f"| {ring.name} | {release} | {status} | {since} | {names} | {_reach(config, ring)} |"
-        )
+        users = reach(config, ring)
+        reached = f"{users:,}" if users is not None else NONE
+        lines.append(f"| {ring.name} | {release} | {status} | {since} | {names} | {reached} |")
     return "\n".join(lines)
-
-
-_HELP = (
-    ("/promote <ring>", "deploy the current release of the ring before `<ring>` into `<ring>`"),
-    (
-        "/approve [ring]",
-        "sign off the current release of that ring (default: the highest one "
-        "whose release contains this pull request)",
-    ),
-    ("/reject [ring] <reason>", "reject that release; it is never promoted again"),
-    ("/rollback <ring>", "redeploy the last earlier release that succeeded there, not rejected"),
-    ("/feature <flag> on|off <ring>", "override one feature toggle in one ring (maintainers)"),
-    ("/features", "show the flag × ring table"),
-    ("/status", "show the ring table"),
-    ("/help", "list the commands"),
-)
-
-
-def render_help() -> str:
-    """The `/help` reply: every command, one a line."""
-    lines = [f"- `{command}`: {what}" for command, what in _HELP]
-    return "\n".join(
-        [
-            "ringbot commands, one at the start of a line in a pull-request comment:",
-            "",
-            *lines,
-            "",
-            "A label `promote:<ring>` works like `/promote <ring>`.",
-        ]
-    )
