@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -14,19 +13,10 @@ import pytest
 
 from bot.sim import Simulator
 
+from ..harness import Clock
 
-@dataclass
-class ManualClock:
-    """A clock tests move by hand."""
-
-    at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        """Move time forward."""
-        self.at += timedelta(**delta)
+# The simulator's tests move time with the same clock as every other test.
+ManualClock = Clock
 
 
 @dataclass
