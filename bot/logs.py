@@ -30,8 +30,9 @@ def register_secret(value: str | None) -> None:
         _extra_secrets.add(value)
 
 
-# Cheap pre-check: most lines hold nothing that looks like a secret, and skip the full scan.
-_MAYBE_SECRET = re.compile(r"gh[pousr]_|eyJ|PRIVATE KEY|token|bearer", re.IGNORECASE)
+# Cheap pre-check: most lines hold nothing that looks like a secret and skip the full scan
+# (plain substring tests on the lower-cased line cost a tenth of a case-blind regex search).
+_SECRET_MARKERS = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "eyj", "private key", "token", "bearer")
 
 
 def redact(text: str) -> str:
@@ -39,7 +40,8 @@ def redact(text: str) -> str:
     for secret in _extra_secrets:
         if secret in text:
             text = text.replace(secret, "***")
-    if _MAYBE_SECRET.search(text) is None:
+    lowered = text.lower()
+    if not any(marker in lowered for marker in _SECRET_MARKERS):
         return text
     return _SECRET.sub("***", text)
 
