@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import hmac
 import json
@@ -93,7 +94,10 @@ def ringbot_server(port: int, ready: Any, github: tuple[str, str, str]) -> None:
     async def main() -> None:
         url, key, app_id = github
         settings = Settings(app_id=app_id, private_key=key, webhook_secret=SECRET, api_url=url)
-        runner = web.AppRunner(create_app(settings), access_log=None)
+        app = create_app(settings)
+        gc.collect()
+        gc.freeze()  # as python -m bot does
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         ready.set()

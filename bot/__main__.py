@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -26,8 +27,13 @@ def main() -> int:
     from .app import create_app
 
     logs.log(20, "ringbot starting", mode="github", api_url=settings.api_url, port=settings.port)
+    app = create_app(settings)
+    # Everything loaded so far lives as long as the process: keep the garbage collector from
+    # scanning it again on every collection (each webhook body makes many short-lived objects).
+    gc.collect()
+    gc.freeze()
     web.run_app(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         print=None,
