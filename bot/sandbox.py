@@ -266,6 +266,23 @@ class Stage:
                 await asyncio.wait_for(stop.wait(), FOLLOW_EVERY_S)
 
 
+async def ship(stage: Stage, author: str, title: str, files: dict[str, str], approver: str) -> int:
+    """A pull request's way to main: opened, built green, approved, merged, main built green."""
+    sim, tl = stage.sim, stage.timeline
+    number = int(sim.open_pull_request(REPO, author=author, title=title, files=files))
+    tl.say(author, f'opens pull request #{number} "{title}"')
+    await stage.settle()
+    await stage.build(sim.repo(REPO).pulls[number].head_sha, f"#{number}")
+    sim.review(REPO, number, approver, "APPROVED")
+    tl.say(approver, f"approves #{number}")
+    await stage.settle()
+    merged = sim.merge_pull_request(REPO, number, by="alice")
+    tl.say("alice", f"merges #{number} into main ({short(merged)})")
+    await stage.settle()
+    await stage.build(merged, "main")
+    return number
+
+
 async def walkthrough(sim: Simulator, bot: Ringbot, out: Out) -> Stage:
     """Play the scripted tour on a running simulator and bot, printing the timeline to `out`."""
     tl = Timeline(sim, out)
@@ -281,36 +298,12 @@ async def walkthrough(sim: Simulator, bot: Ringbot, out: Out) -> Stage:
     tl.say("setup", f"{CONFIG_PATH}: rings {rings}, no bake times")
     await stage.settle()
 
-    first = sim.open_pull_request(
-        REPO, author="bob", title="Add the blue widget", files={"blue.txt": "blue\n"}
-    )
-    tl.say("bob", f'opens pull request #{first} "Add the blue widget"')
-    await stage.settle()
-    await stage.build(sim.repo(REPO).pulls[first].head_sha, f"#{first}")
-    sim.review(REPO, first, "alice", "APPROVED")
-    tl.say("alice", f"approves #{first}")
-    await stage.settle()
-    merged = sim.merge_pull_request(REPO, first, by="alice")
-    tl.say("alice", f"merges #{first} into main ({short(merged)})")
-    await stage.settle()
-    await stage.build(merged, "main")
+    first = await ship(stage, "bob", "Add the blue widget", {"blue.txt": "blue\n"}, "alice")
 
     await stage.comment(first, "carol", "/approve dev")
     await stage.comment(first, "bob", "/promote internal")
 
-    second = sim.open_pull_request(
-        REPO, author="carol", title="Faster widget start", files={"start.txt": "fast\n"}
-    )
-    tl.say("carol", f'opens pull request #{second} "Faster widget start"')
-    await stage.settle()
-    await stage.build(sim.repo(REPO).pulls[second].head_sha, f"#{second}")
-    sim.review(REPO, second, "bob", "APPROVED")
-    tl.say("bob", f"approves #{second}")
-    await stage.settle()
-    merged = sim.merge_pull_request(REPO, second, by="alice")
-    tl.say("alice", f"merges #{second} into main ({short(merged)})")
-    await stage.settle()
-    await stage.build(merged, "main")
+    second = await ship(stage, "carol", "Faster widget start", {"start.txt": "fast\n"}, "bob")
     await stage.comment(second, "bob", "/reject dev crashes on start")
     await stage.comment(second, "alice", "/promote internal")
     await stage.comment(first, "alice", "/status")
