@@ -266,7 +266,9 @@ class Stage:
                 await asyncio.wait_for(stop.wait(), FOLLOW_EVERY_S)
 
 
-async def ship(stage: Stage, author: str, title: str, files: dict[str, str], approver: str) -> int:
+async def ship(
+    stage: Stage, author: str, title: str, files: dict[str, str | None], approver: str
+) -> int:
     """A pull request's way to main: opened, built green, approved, merged, main built green."""
     sim, tl = stage.sim, stage.timeline
     number = int(sim.open_pull_request(REPO, author=author, title=title, files=files))
