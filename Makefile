@@ -19,3 +19,4 @@ lint:
 bench:
 	@scripts/bootstrap
 	.venv/bin/python bench/ingest.py
+	.venv/bin/python bench/ingest_memory.py

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -132,6 +133,7 @@ class Ringbot:
             rate=rate,
             installation=str(installation),
             max_wait=self.settings.max_wait_seconds,
+            timeout=self.settings.request_timeout,
         )
 
     def later(self, key: WorkKey, seconds: float) -> None:
@@ -224,8 +226,40 @@ async def metrics(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None) -> web.Application:
     """The aiohttp application: /webhook, /healthz, /metrics, with the bot started and stopped."""
-    # One byte over GitHub's cap still parses, so that the 413 comes from us, not from a guess.
-    app = web.Application(client_max_size=MAX_BODY)
+
+    @web.middleware
+    async def errors_as_json_lines(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise  # aiohttp's own answers (404, 405, ...) are responses, not failures
+        except Exception:
+            # A failure on our side. Left alone, aiohttp would print the traceback as plain text
+            # outside the JSON logs; bad input never gets here, the receiver answers it with 4xx.
+            # (A path may hold undecodable bytes as lone surrogates, which JSON cannot encode.)
+            path = request.path.encode("ascii", "backslashreplace").decode("ascii")
+            log_exception("request failed", method=request.method, path=path)
+            return web.Response(status=500)
+
+    # aiohttp's own error lines (a request its HTTP parser refuses, ...) join ringbot's JSON logs
+    # instead of going to stderr as plain text.
+    http_logger = logging.getLogger("ringbot.http")
+    handler_args = {
+        "logger": http_logger,
+        # After a body is refused unread (unsigned, or announced over 25 MB), aiohttp holds the
+        # connection to discard the rest: 10 s by default, even once the sender has hung up
+        # (aiohttp 3.14 does not notice). A second is enough for a sender to read its answer.
+        "lingering_time": 1.0,
+    }
+    # The receiver streams and caps webhook bodies itself; this caps anything else that reads one.
+    app = web.Application(
+        client_max_size=MAX_BODY,
+        middlewares=[errors_as_json_lines],
+        logger=http_logger,
+        handler_args=handler_args,
+    )
     bot = Ringbot(settings, now=now)
     app[SETTINGS] = settings
     app[RINGBOT] = bot

@@ -11,6 +11,8 @@ from datetime import datetime
 import jwt
 from gidgethub.abc import GitHubAPI
 
+from .logs import register_secret
+
 # Refresh this long before GitHub's expiry: clocks drift, and a job may run for a while.
 REFRESH_MARGIN = 5 * 60
 
@@ -39,7 +41,10 @@ class AppAuth:
         """A fresh App JWT for /app endpoints, dated by our clock (back-dated a minute for skew)."""
         now = int(self._now())
         claims = {"iat": now - 60, "exp": now + 9 * 60, "iss": self.app_id}
-        return jwt.encode(claims, self._key, algorithm="RS256")
+        token = jwt.encode(claims, self._key, algorithm="RS256")
+        # Masked in the logs by its exact value, whatever shape it has.
+        register_secret(token, rotating=True)
+        return token
 
     async def token(self, gh: GitHubAPI, installation_id: int) -> str:
         """A valid token for the installation; concurrent callers share one fetch."""
@@ -57,8 +62,9 @@ class AppAuth:
             self.fetches += 1
             expires = datetime.fromisoformat(str(data["expires_at"]).replace("Z", "+00:00"))
             token = Token(str(data["token"]), expires.timestamp())
-            # No register_secret here: the log redactor already masks every `ghs_` token, and
-            # remembering each token ever issued would grow without bound.
+            # Masked in the logs by its exact value, should GitHub change how tokens look; the
+            # log module keeps only the newest of these.
+            register_secret(token.value, rotating=True)
             self._tokens[installation_id] = token
             return token.value
 

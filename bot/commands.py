@@ -1,9 +1,12 @@
 """Slash commands in pull-request comments and `promote:<ring>` labels, parsed without any I/O.
 
-A command is a line whose first non-blank character is `/` followed by a known command name (any case).
-Lines inside fenced code blocks, block quotes and HTML comments are not commands: people quote and
-template them. An unknown `/word` is ignored, since it may belong to another bot; a known command with
-bad arguments becomes a CommandError that says how to write it.
+A command is a line whose first non-blank character is `/` followed by a known command name (any
+case). Only a line that GitHub shows as a plain line of its own counts: not one inside code (fenced
+or indented), a block quote (lazy continuation lines too), an HTML block or comment, link or image
+syntax, or a link reference definition. People quote and template commands, and nothing hidden may
+act. An unknown `/word` is ignored, since it may belong to another bot; a known command with bad
+arguments becomes a CommandError that says how to write it. What a CommandError repeats of the
+person's text is inert (`inert_text`), so a reply that quotes it pings nobody and forges nothing.
 """
 
 from __future__ import annotations
@@ -11,14 +14,18 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.config import is_flag_name
+from bot.markdown_lines import command_lines
 
 # A comment may not start more work than this; the rest is refused with a CommandError.
 MAX_COMMANDS = 10
 LABEL_PREFIX = "promote:"
+# How much of a person's text a reply repeats: enough to recognise it, too little to abuse.
+ECHO_LIMIT = 100
+WORD_LIMIT = 40
 
 USAGE = {
     "promote": "/promote <ring>",
@@ -57,9 +64,6 @@ HELP = "\n".join(
     ]
 )
 
-_FENCE = re.compile(r"(`{3,}|~{3,})")
-_HTML_COMMENT = re.compile(r"<!--.*?-->")
-
 
 @dataclass(frozen=True)
 class Command:
@@ -70,22 +74,58 @@ class Command:
     reason: str = ""  # reject
     flag: str | None = None  # feature
     enabled: bool | None = None  # feature: on -> True, off -> False
-    line: str = ""  # the line it came from, stripped (for a label: the label)
+    # The line as the person wrote it, stripped and without HTML comments (for a label: the
+    # label). Not inert: pass it through inert_text() before a reply repeats it.
+    line: str = ""
 
 
 @dataclass(frozen=True)
 class CommandError:
-    """A known command written wrongly, with how to write it."""
+    """A known command written wrongly, with how to write it; both are inert, ready to quote."""
 
-    line: str
+    line: str  # inert_text() of the line; a reply may put it in a code span
     message: str
+
+
+# --- echoing a person's text --------------------------------------------------------------------
+
+# Control and format characters (bidi overrides, zero-width marks, soft hyphens...) change how the
+# rest reads, or hide text; whitespace is handled separately, as word breaks.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
+
+
+def inert_text(text: str, limit: int = ECHO_LIMIT) -> str:
+    """A person's text, safe in a code span: one short line, no mention, backtick or `<!--`."""
+    flat = " ".join(_INVISIBLE.sub("", " ".join(text.split())).split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    # A backtick would end the code span; `@login` would ping even in a bot's reply, and
+    # `<!--` could forge or hide one of ringbot's hidden markers.
+    return (
+        flat.replace("`", "ˋ")
+        .replace("@", "@\u200b")
+        .replace("<!--", "<\u200b!--")
+        .replace("-->", "--\u200b>")
+    )
+
+
+def inert_code(text: str, limit: int = WORD_LIMIT) -> str:
+    """A person's text as an inline code span of inert_text(); `(empty)` for empty text."""
+    inert = inert_text(text, limit)
+    return f"`{inert}`" if inert else "(empty)"
+
+
+# --- parsing ------------------------------------------------------------------------------------
 
 
 def parse_commands(body: str | None, rings: Sequence[str]) -> tuple[Command | CommandError, ...]:
     """Every command in a comment body, in order, without repeated lines."""
     results: list[Command | CommandError] = []
     seen: set[Command | CommandError] = set()
-    for line in _command_lines(body or ""):
+    for line in command_lines(body or ""):
         parsed = _parse_line(line, rings)
         # The same command twice (`/promote internal`, `/Promote Internal`) runs once.
         same = dataclasses.replace(parsed, line="") if parsed is not None else None
@@ -94,7 +134,7 @@ def parse_commands(body: str | None, rings: Sequence[str]) -> tuple[Command | Co
         seen.add(same)  # type: ignore[arg-type]
         if len(results) == MAX_COMMANDS:
             message = f"a comment runs at most {MAX_COMMANDS} commands; put the rest in another one"
-            results.append(CommandError(line, message))
+            results.append(CommandError(inert_text(line), message))
             break
         results.append(parsed)
     return tuple(results)
@@ -108,38 +148,9 @@ def parse_label(label: str, rings: Sequence[str]) -> Command | CommandError | No
     word = text[len(LABEL_PREFIX) :].strip()
     ring = _ring(word, rings)
     if ring is None:
-        return CommandError(label, f"label '{label}': {_unknown_ring(word, rings)}")
+        message = f"label {inert_code(label, ECHO_LIMIT)}: {_unknown_ring(word, rings)}"
+        return CommandError(inert_text(label), message)
     return Command("promote", ring=ring, line=label)
-
-
-def _command_lines(body: str) -> Iterator[str]:
-    """The stripped lines that start with `/`, outside code fences, quotes and HTML comments."""
-    fence: str | None = None
-    in_comment = False
-    for raw in body.splitlines():
-        text = raw.strip()
-        # Four spaces (or a tab) of indent make an indented code block in markdown.
-        indented = raw.startswith(("    ", "\t"))
-        if fence is not None:
-            # A fence closes with the same character, at least as many times, and nothing else.
-            if set(text) == {fence[0]} and len(text) >= len(fence):
-                fence = None
-            continue
-        if in_comment:
-            if "-->" not in text:
-                continue
-            text = text.split("-->", 1)[1].strip()
-            in_comment = False
-        text = _HTML_COMMENT.sub("", text).strip()
-        if "<!--" in text:
-            text = text.split("<!--", 1)[0].strip()
-            in_comment = True
-        opening = _FENCE.match(text)
-        if opening:
-            fence = opening.group(1)
-            continue
-        if text.startswith("/") and not indented:
-            yield text
 
 
 def _parse_line(line: str, rings: Sequence[str]) -> Command | CommandError | None:
@@ -150,10 +161,10 @@ def _parse_line(line: str, rings: Sequence[str]) -> Command | CommandError | Non
     if name not in USAGE:
         return None
     args = rest.split()
-    usage = USAGE[name]
+    usage = f"`{USAGE[name]}`"
 
     def error(message: str) -> CommandError:
-        return CommandError(line, message)
+        return CommandError(inert_text(line), message)
 
     if name in ("features", "status", "help"):
         return error(f"/{name} takes no arguments: {usage}") if args else Command(name, line=line)
@@ -187,20 +198,24 @@ def _parse_line(line: str, rings: Sequence[str]) -> Command | CommandError | Non
 
 def _parse_feature(line: str, args: list[str], rings: Sequence[str]) -> Command | CommandError:
     """`/feature <flag> on|off <ring>`."""
-    usage = USAGE["feature"]
+    usage = f"`{USAGE['feature']}`"
+
+    def error(message: str) -> CommandError:
+        return CommandError(inert_text(line), message)
+
     if len(args) != 3:
-        return CommandError(line, f"/feature needs a flag, on or off, and a ring: {usage}")
+        return error(f"/feature needs a flag, on or off, and a ring: {usage}")
     flag, state, word = args
     if not is_flag_name(flag):
-        return CommandError(
-            line,
-            f"/feature: '{flag}' is not a flag name (letters, digits, '_' and '-'): {usage}",
+        return error(
+            f"/feature: {inert_code(flag)} is not a flag name (letters, digits, '_' and '-'): "
+            f"{usage}"
         )
     if state.lower() not in ("on", "off"):
-        return CommandError(line, f"/feature: '{state}' is neither on nor off: {usage}")
+        return error(f"/feature: {inert_code(state)} is neither on nor off: {usage}")
     ring = _ring(word, rings)
     if ring is None:
-        return CommandError(line, f"/feature: {_unknown_ring(word, rings)}")
+        return error(f"/feature: {_unknown_ring(word, rings)}")
     return Command("feature", ring=ring, flag=flag, enabled=state.lower() == "on", line=line)
 
 
@@ -213,6 +228,7 @@ def _unknown_ring(word: str, rings: Sequence[str]) -> str:
     """Why `word` is not a ring, with the closest ring (or the only one it begins) as a hint."""
     starts = [ring for ring in rings if ring.lower().startswith(word.lower())]
     close = starts if len(starts) == 1 else difflib.get_close_matches(word.lower(), rings, n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    hint = f" (did you mean `{close[0]}`?)" if close else ""
     known = ", ".join(rings) if rings else "none"
-    return f"unknown ring '{word}'{hint}. Rings: {known}"
+    what = f"unknown ring {inert_code(word)}" if word else "no ring given"
+    return f"{what}{hint}. Rings: {known}"

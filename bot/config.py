@@ -14,22 +14,39 @@ Decisions where SPEC is silent:
   YAML reads as another type (`name: no` is the boolean false; quote it as 'no').
 - `merge_gate:` or `features:` left empty (null) mean their defaults; anywhere else null is a type error.
 - Environment names are compared without case, because GitHub treats them so.
+- `signoff: {not: [...]}` (optional, per ring) names who may never sign off a release in that ring:
+  `author` (of a pull request in the release) and `promoter` (who deployed it there). Without
+  `not` a ring excludes `author`, because a team with separation-of-duty rules expects that nobody
+  signs off their own change; `not: []` turns it off. `signoff` may be set on any ring.
+- The file is bounded, because anyone who can change the default branch writes it and one bot
+  shared by every repository reads it: at most 64 KB, lists and mappings nested at most 32 deep, at most 10,000
+  values (an alias counts as all it names, so alias "bombs" stay small), at most 50 rings, 100
+  features (GitHub keeps at most 100 variables per environment) and 100 entries in any list of
+  names. A file over a bound is one error naming the bound. At most 100 errors are listed (then
+  one line counts the rest), each at most 500 characters and quoting at most 80 of what was
+  written, so the list fits in a comment (GitHub's limit is 65,536 characters).
+- Anchors and aliases are plain YAML and work; merge keys (`<<`) do not.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import difflib
+import logging
 import re
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
+from yaml.events import AliasEvent, CollectionStartEvent, NodeEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from bot.logs import log
 from bot.models import Permission
 
 CONFIG_PATH = ".github/ringbot.yml"
@@ -38,6 +55,23 @@ DEFAULT_RELEASE_TAG = "v{date}-{sha7}"
 RELEASE_TAG_PLACEHOLDERS = ("date", "sha7", "sha", "ring")
 # A label is at most 50 characters, and `promote:` takes 8 of them.
 MAX_RING_NAME = 42
+SIGNOFF_ROLES = ("author", "promoter")
+DEFAULT_SIGNOFF_NOT = frozenset({"author"})
+
+# Bounds on a file that anyone who can change the default branch writes, and that one bot shared
+# by every repository reads.
+# Real files are a few KB, a handful of levels deep and a few hundred values.
+MAX_CONFIG_BYTES = 64 * 1024
+MAX_DEPTH = 32  # lists and mappings inside each other; PyYAML's composer recurses per level
+MAX_NODES = 10_000  # values, keys included, an alias counting as everything it names
+MAX_RINGS = 50
+MAX_FEATURES = 100  # GitHub keeps at most 100 variables in an environment
+MAX_LIST_ITEMS = 100  # required_checks, blocking_labels, a flag's rings, signoff.not
+MAX_ERRORS = 100  # errors listed; the rest are counted in one last line
+_ERRORS_KEPT = 1_000  # errors held while reading, before the earliest MAX_ERRORS are kept
+_QUOTED = 80  # characters of a written value quoted in a message
+_MESSAGE = 500  # characters of one message
+_COUNT_CHARS = 18  # a count written with more characters is refused before it is converted
 
 _RING_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _FLAG_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -56,7 +90,9 @@ _RING_KEYS = (
     "release",
     "users",
     "production",
+    "signoff",
 )
+_SIGNOFF_KEYS = ("not",)
 
 _TAG = "tag:yaml.org,2002:"
 _T = TypeVar("_T")
@@ -75,6 +111,8 @@ class RingConfig:
     release: bool = False  # publish a GitHub Release when a release enters this ring
     users: int | None = None  # how many users the ring reaches (blast radius), if known
     production: bool = False  # deployments here set production_environment
+    # who may never sign off a release in this ring: "author" (of a pull request in it), "promoter"
+    signoff_not: frozenset[str] = DEFAULT_SIGNOFF_NOT
 
 
 @dataclass(frozen=True)
@@ -156,6 +194,12 @@ class ConfigErrors:
     """Every error found in an invalid file, in file order."""
 
     errors: tuple[ConfigError, ...]
+    omitted: int = 0  # errors found beyond those listed (the last entry says how many)
+
+    @property
+    def count(self) -> int:
+        """How many errors the file has, listed or not."""
+        return len(self.errors) - (1 if self.omitted else 0) + self.omitted
 
     def __str__(self) -> str:
         return "\n".join(str(error) for error in self.errors)
@@ -253,23 +297,182 @@ def parse_config(text: str | None) -> Config | ConfigErrors:
     if text is None:
         return DEFAULT_CONFIG
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        return _parse(text)
+    except Exception as exc:
+        # Last resort (RecursionError and MemoryError are Exceptions too): a file must never
+        # crash the job that reads it, or no gate is published and no command is answered.
+        return _unparsable(exc)
+
+
+def parse_contents(data: object) -> Config | ConfigErrors:
+    """The contents API's answer for the file, checked, decoded and parsed (run it off the loop)."""
+    try:
+        return _parse_contents(data)
+    except Exception as exc:  # as in parse_config
+        return _unparsable(exc)
+
+
+def _parse_contents(data: object) -> Config | ConfigErrors:
+    if not isinstance(data, Mapping) or data.get("type", "file") != "file":
+        return _file_error(f"`{CONFIG_PATH}` is not a file")
+    size = data.get("size")
+    # Refuse by the size GitHub states before decoding anything.
+    if isinstance(size, int) and size > MAX_CONFIG_BYTES:
+        return _too_large(size)
+    content = data.get("content")
+    if not isinstance(content, str) or data.get("encoding", "base64") != "base64":
+        return _file_error("the file's content could not be read")
+    if len(content) > 2 * MAX_CONFIG_BYTES:  # base64 of 64 KB, with line breaks, is under 90 KB
+        return _too_large(None)
+    try:
+        raw = base64.b64decode(content)
+    except (ValueError, binascii.Error):
+        return _file_error("the file's content could not be read")
+    if len(raw) > MAX_CONFIG_BYTES:
+        return _too_large(len(raw))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _file_error("the file is not UTF-8 text")
+    return parse_config(text)
+
+
+def _parse(text: str) -> Config | ConfigErrors:
+    if len(text) > 16 * MAX_CONFIG_BYTES:  # not worth encoding to count its bytes
+        return _too_large(None)
+    size = len(text.encode("utf-8", "replace"))
+    if size > MAX_CONFIG_BYTES:
+        return _too_large(size)
+    loader = _BoundedLoader(text)
+    try:
+        root = loader.get_single_node()
+    except _Bound as exc:
+        return _file_error(exc.message, exc.line)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "unreadable"
         line = mark.line + 1 if mark is not None else None
-        return ConfigErrors((ConfigError("", f"invalid YAML: {problem}", line),))
+        return _file_error(f"invalid YAML: {_clip(problem)}", line)
     except yaml.YAMLError as exc:  # e.g. a character YAML does not allow
-        return ConfigErrors((ConfigError("", f"invalid YAML: {exc}", None),))
+        return _file_error(f"invalid YAML: {_clip(str(exc))}")
+    finally:
+        loader.dispose()
     reader = _Reader()
     config = reader.config(root)
     if reader.errors:
-        return ConfigErrors(tuple(sorted(reader.errors, key=_file_order)))
+        return reader.result()
     return config
+
+
+def _file_error(message: str, line: int | None = None) -> ConfigErrors:
+    return ConfigErrors((ConfigError("", message, line),))
+
+
+def _too_large(size: int | None) -> ConfigErrors:
+    known = f" and this one is {size:,}" if size is not None else ""
+    return _file_error(
+        f"the file is too large: ringbot reads at most {MAX_CONFIG_BYTES:,} bytes "
+        f"({MAX_CONFIG_BYTES // 1024} KB){known}"
+    )
+
+
+def _unparsable(exc: Exception) -> ConfigErrors:
+    # No traceback: a RecursionError's would be a thousand frames long.
+    log(logging.WARNING, "config could not be parsed", error=type(exc).__name__)
+    return _file_error(f"the file could not be parsed ({type(exc).__name__})")
+
+
+_TOO_DEEP = f"lists and mappings are nested more than {MAX_DEPTH} levels deep"
+
+
+class _Bound(Exception):
+    """The file crossed one of the bounds; raised while composing, to stop early."""
+
+    def __init__(self, message: str, mark: object) -> None:
+        super().__init__(message)
+        self.message = message
+        line = getattr(mark, "line", None)  # PyYAML's Mark, 0-based
+        self.line = line + 1 if isinstance(line, int) else None
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """A SafeLoader that stops composing at the first bound the file crosses.
+
+    PyYAML's scanner and parser are iterative; its composer recurses once per level and shares
+    an aliased node instead of copying it. So this counts levels before recursing, and counts
+    every alias as all it names, since the reader walks an aliased node at each use.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.depth = 0
+        self.nodes = 0
+        self.chars = 0
+        self.aliased = False
+        # id(anchored node) -> (nodes, characters) one alias to it stands for
+        self.weights: dict[int, tuple[int, int]] = {}
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
+        """Stop at a `[` or `{` nested too deep, before the scanner reads on."""
+        # The scanner, not only the composer, suffers deep nesting: every `[` or `{` may start a
+        # key, so it reads ahead up to 1,024 characters and checks every open level at each token
+        # (900 `[` cost 0.2 s), before the composer sees the first one.
+        if self.flow_level >= MAX_DEPTH:
+            raise _Bound(_TOO_DEEP, self.get_mark())
+        super().fetch_flow_collection_start(TokenClass)
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        # Only node events reach here: a scalar, an alias, or the start of a list or mapping.
+        event: NodeEvent = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, AliasEvent):
+            node = super().compose_node(parent, index)
+            weight = self.weights.get(id(node))
+            if weight is None:  # its anchor is still open: it would expand forever
+                raise _Bound(
+                    f"the alias *{_quote(event.anchor)} is inside what it names", event.start_mark
+                )
+            self.aliased = True
+            self.count(*weight, event.start_mark)
+            return node
+        nested = isinstance(event, CollectionStartEvent)
+        if nested and self.depth >= MAX_DEPTH:
+            raise _Bound(_TOO_DEEP, event.start_mark)
+        nodes, chars = self.nodes, self.chars
+        level = 1 if nested else 0
+        self.depth += level
+        node = super().compose_node(parent, index)
+        self.depth -= level
+        self.count(1, len(node.value) if isinstance(node, ScalarNode) else 0, event.start_mark)
+        if event.anchor is not None and node is not None:
+            self.weights[id(node)] = (self.nodes - nodes, self.chars - chars)
+        return node
+
+    def count(self, nodes: int, chars: int, mark: object) -> None:
+        self.nodes += nodes
+        self.chars += chars
+        if self.nodes > MAX_NODES:
+            counted = " (an alias counts as all it names)" if self.aliased else ""
+            raise _Bound(f"the file has more than {MAX_NODES:,} values{counted}", mark)
+        # Without aliases the values fit in the file; with them they may not.
+        if self.chars > MAX_CONFIG_BYTES:
+            raise _Bound(
+                f"with its aliases expanded, the file's values come to more than "
+                f"{MAX_CONFIG_BYTES:,} characters",
+                mark,
+            )
 
 
 def _file_order(error: ConfigError) -> tuple[int, str]:
     return (error.line or 0, error.path)
+
+
+def _clip(text: str, limit: int = _MESSAGE) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _quote(text: object) -> str:
+    """What was written, short enough to quote in a message."""
+    return _clip(str(text), _QUOTED)
 
 
 def _line(node: Node) -> int:
@@ -293,8 +496,8 @@ def _kind(node: Node) -> str:
     if tag == "null":
         return "nothing (null)"
     if tag == "str":
-        return f"'{node.value}' (a string)"
-    return f"{node.value} ({kinds.get(tag, 'an unsupported value')})"
+        return f"'{_quote(node.value)}' (a string)"
+    return f"{_quote(node.value)} ({kinds.get(tag, 'an unsupported value')})"
 
 
 def _is(node: Node, tag: str) -> bool:
@@ -302,11 +505,14 @@ def _is(node: Node, tag: str) -> bool:
 
 
 def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    if len(word) > _QUOTED:  # nothing that long is close to a known word; difflib need not say so
+        return ""
     close = difflib.get_close_matches(word, choices, n=1)
     return f"did you mean '{close[0]}'?" if close else ""
 
 
 def _join(path: str, key: str) -> str:
+    key = _quote(key)
     return f"{path}.{key}" if path else key
 
 
@@ -315,12 +521,26 @@ class _Reader:
 
     def __init__(self) -> None:
         self.errors: list[ConfigError] = []
+        self.dropped = 0  # errors found past _ERRORS_KEPT
         # Ring names as written, valid or not, so features naming a misspelt ring do not cascade.
         self.given_ring_names: set[str] = set()
         self.rings_unknown = False
 
     def error(self, path: str, message: str, node: Node | None) -> None:
-        self.errors.append(ConfigError(path, message, _line(node) if node is not None else None))
+        if len(self.errors) >= _ERRORS_KEPT:
+            self.dropped += 1
+            return
+        line = _line(node) if node is not None else None
+        self.errors.append(ConfigError(path, _clip(message), line))
+
+    def result(self) -> ConfigErrors:
+        """The earliest MAX_ERRORS errors in file order, and how many more there are."""
+        errors = sorted(self.errors, key=_file_order)
+        more = len(errors) - MAX_ERRORS + self.dropped
+        if more <= 0:
+            return ConfigErrors(tuple(errors))
+        last = ConfigError("", f"… and {more:,} more errors, not listed", None)
+        return ConfigErrors((*errors[:MAX_ERRORS], last), omitted=more)
 
     # -- documents and sections ------------------------------------------------------------------
 
@@ -376,6 +596,10 @@ class _Reader:
             self.error(path, f"expected a list of at least one ring, got {got}", node)
             self.rings_unknown = True
             return DEFAULT_RINGS
+        if len(node.value) > MAX_RINGS:
+            self.error(path, _too_many(len(node.value), "rings", MAX_RINGS), node)
+            self.rings_unknown = True
+            return DEFAULT_RINGS
         rings: list[RingConfig] = []
         names: dict[str, int] = {}
         environments: dict[str, str] = {}
@@ -397,7 +621,7 @@ class _Reader:
             if env_key in environments:
                 self.error(
                     f"{path}[{position}].environment",
-                    f"environment '{ring.environment}' is already used by ring "
+                    f"environment '{_quote(ring.environment)}' is already used by ring "
                     f"'{environments[env_key]}'",
                     fields.get("environment", fields["name"]),
                 )
@@ -445,15 +669,44 @@ class _Reader:
             promoters=self.value(fields, "promoters", path, self.permission, Permission.WRITE),
             release=self.value(fields, "release", path, self.boolean, False),
             users=self.value(fields, "users", path, self.count, None),
+            signoff_not=self.value(fields, "signoff", path, self.signoff, DEFAULT_SIGNOFF_NOT),
         )
         production = self.value(fields, "production", path, self.boolean, None)
         return (ring, production, fields) if name else None
+
+    def signoff(self, node: Node, path: str) -> frozenset[str] | None:
+        """Who may never sign off in the ring."""
+        fields = self.mapping(node, path, _SIGNOFF_KEYS)
+        if fields is None:
+            return None
+        return self.value(fields, "not", path, self.roles, DEFAULT_SIGNOFF_NOT)
+
+    def roles(self, node: Node, path: str) -> frozenset[str] | None:
+        """A list of SIGNOFF_ROLES."""
+        names = self.strings(node, path)
+        if names is None:
+            return None
+        known = True
+        for position, name in enumerate(names):
+            if name not in SIGNOFF_ROLES:
+                hint = _suggest(name, SIGNOFF_ROLES) or f"use {' or '.join(SIGNOFF_ROLES)}"
+                self.error(
+                    f"{path}[{position}]",
+                    f"unknown role '{_quote(name)}'; {hint}",
+                    node.value[position],
+                )
+                known = False
+        return frozenset(names) if known else None
 
     def features(self, node: Node, rings: tuple[str, ...]) -> Mapping[str, frozenset[str]]:
         path = "features"
         if not isinstance(node, MappingNode):
             self.error(path, f"expected flag: [rings] pairs, got {_kind(node)}", node)
             return _no_features()
+        if len(node.value) > MAX_FEATURES:
+            self.error(path, _too_many(len(node.value), "flags", MAX_FEATURES), node)
+            return _no_features()
+        ring_set = set(rings)
         features: dict[str, frozenset[str]] = {}
         variables: dict[str, str] = {}
         for key, value in node.value:
@@ -462,25 +715,25 @@ class _Reader:
             if not _is(key, "str"):
                 self.error(
                     flag_path or path,
-                    f"a flag name must be a string, got {_kind(key)}; quote it as '{flag}'",
+                    f"a flag name must be a string, got {_kind(key)}; quote it as '{_quote(flag)}'",
                     key,
                 )
                 continue
             if flag in features:
-                self.error(flag_path, f"flag '{flag}' is listed twice", key)
+                self.error(flag_path, f"flag '{_quote(flag)}' is listed twice", key)
                 continue
             if not is_flag_name(flag):
                 self.error(
                     flag_path,
-                    f"'{flag}' is not a usable flag name: use letters, digits, '_' and '-', "
+                    f"'{_quote(flag)}' is not a usable flag name: use letters, digits, '_' and '-', "
                     "starting with a letter or digit",
                     key,
                 )
             elif feature_variable(flag) in variables:
                 self.error(
                     flag_path,
-                    f"flags '{variables[feature_variable(flag)]}' and '{flag}' would both be "
-                    f"stored as {feature_variable(flag)}",
+                    f"flags '{_quote(variables[feature_variable(flag)])}' and '{_quote(flag)}' "
+                    f"would both be stored as {_quote(feature_variable(flag))}",
                     key,
                 )
             else:
@@ -488,14 +741,14 @@ class _Reader:
             on = self.strings(value, flag_path)
             for position, ring in enumerate(on or ()):
                 if (
-                    ring not in rings
+                    ring not in ring_set
                     and ring not in self.given_ring_names
                     and not self.rings_unknown
                 ):
                     hint = _suggest(ring, rings) or f"the rings are {', '.join(rings)}"
                     self.error(
                         f"{flag_path}[{position}]",
-                        f"unknown ring '{ring}'; {hint}",
+                        f"unknown ring '{_quote(ring)}'; {hint}",
                         value.value[position],
                     )
             features[flag] = frozenset(on or ())
@@ -535,11 +788,17 @@ class _Reader:
                 continue
             name = str(key.value)
             if name not in known:
-                hint = _suggest(name, known) or f"known keys are {', '.join(known)}"
-                self.error(_join(path, name), f"unknown key '{name}'; {hint}", key)
+                hint = _suggest(name, known) or (
+                    f"known keys are {', '.join(known)}"
+                    if len(known) > 1
+                    else f"the only key here is '{known[0]}'"
+                )
+                self.error(_join(path, name), f"unknown key '{_quote(name)}'; {hint}", key)
             elif name in fields:
                 first = _line(fields[name])
-                self.error(_join(path, name), f"'{name}' is set twice (first at line {first})", key)
+                self.error(
+                    _join(path, name), f"'{_quote(name)}' is set twice (first at line {first})", key
+                )
             else:
                 fields[name] = value
         return fields
@@ -549,7 +808,7 @@ class _Reader:
             return str(node.value)
         hint = ""
         if isinstance(node, ScalarNode) and not _is(node, "null"):
-            hint = f"; quote it as '{node.value}'"
+            hint = f"; quote it as '{_quote(node.value)}'"
         self.error(path, f"expected a string, got {_kind(node)}{hint}", node)
         return None
 
@@ -562,10 +821,14 @@ class _Reader:
     def count(self, node: Node, path: str) -> int | None:
         """A whole number, zero or more."""
         if isinstance(node, ScalarNode) and _is(node, "int"):
+            if len(str(node.value)) > _COUNT_CHARS:
+                # Python refuses to convert ints of over 4,300 digits, and nobody counts that high.
+                self.error(path, f"{_quote(node.value)} is too large a number", node)
+                return None
             number = yaml.constructor.SafeConstructor().construct_yaml_int(node)
             if number >= 0:
                 return int(number)
-            self.error(path, f"{node.value} is negative; use 0 or more", node)
+            self.error(path, f"{_quote(node.value)} is negative; use 0 or more", node)
             return None
         self.error(path, f"expected a whole number, got {_kind(node)}", node)
         return None
@@ -584,7 +847,11 @@ class _Reader:
         if not isinstance(node, SequenceNode):
             self.error(path, f"expected a list of strings, got {_kind(node)}", node)
             return None
+        if len(node.value) > MAX_LIST_ITEMS:
+            self.error(path, _too_many(len(node.value), "entries", MAX_LIST_ITEMS), node)
+            return None
         items: list[str] = []
+        seen: set[str] = set()  # a set: a membership test on the list made long lists quadratic
         valid = True
         for position, item in enumerate(node.value):
             item_path = f"{path}[{position}]"
@@ -594,11 +861,12 @@ class _Reader:
             elif not text.strip():
                 self.error(item_path, "an entry cannot be empty", item)
                 valid = False
-            elif text in items:
-                self.error(item_path, f"'{text}' is listed twice", item)
+            elif text in seen:
+                self.error(item_path, f"'{_quote(text)}' is listed twice", item)
                 valid = False
             else:
                 items.append(text)
+                seen.add(text)
         return tuple(items) if valid else None
 
     def ring_name(self, node: Node, path: str) -> str | None:
@@ -611,7 +879,7 @@ class _Reader:
         if not is_ring_name(name):
             self.error(
                 path,
-                f"'{name}' is not a usable ring name: use at most {MAX_RING_NAME} lower-case "
+                f"'{_quote(name)}' is not a usable ring name: use at most {MAX_RING_NAME} lower-case "
                 "letters, digits, '.', '_' and '-', starting with a letter or digit",
                 node,
             )
@@ -629,14 +897,14 @@ class _Reader:
         if _is(node, "str"):
             value = parse_duration(str(node.value))
             if value is None:
-                self.error(path, f"'{node.value}' is not a duration like 36h", node)
+                self.error(path, f"'{_quote(node.value)}' is not a duration like 36h", node)
             return value
         if _is(node, "int") and str(node.value) == "0":
             return timedelta(0)
         if _is(node, "int"):
             self.error(
                 path,
-                f"{node.value} is not a duration like 36h: add a unit (s, m, h or d)",
+                f"{_quote(node.value)} is not a duration like 36h: add a unit (s, m, h or d)",
                 node,
             )
             return None
@@ -650,7 +918,7 @@ class _Reader:
         if text in _PERMISSIONS:
             return Permission.parse(text)
         hint = _suggest(text, _PERMISSIONS) or "use read, triage, write, maintain or admin"
-        self.error(path, f"'{text}' is not a permission; {hint}", node)
+        self.error(path, f"'{_quote(text)}' is not a permission; {hint}", node)
         return None
 
     def release_tag(self, node: Node, path: str) -> str | None:
@@ -659,9 +927,13 @@ class _Reader:
             return None
         problem = _tag_problem(template)
         if problem:
-            self.error(path, f"'{template}' {problem}", node)
+            self.error(path, f"'{_quote(template)}' {problem}", node)
             return None
         return template
+
+
+def _too_many(count: int, what: str, limit: int) -> str:
+    return f"{count:,} {what} are more than ringbot allows here ({limit})"
 
 
 def _tag_problem(template: str) -> str:

@@ -34,6 +34,16 @@ class Caches:
     no_statuses: TTLCache[tuple[int, str, str], bool] = field(
         default_factory=lambda: TTLCache(maxsize=10_000, ttl=600)
     )
+    # (installation, repo, sha) -> True once a commit deployed around ringbot proved to be a
+    # release (on the default branch, builds green). Only the positive answer is kept: a commit
+    # can still be merged or turn green, and a failed re-run an hour later is the gate's concern.
+    releases: TTLCache[tuple[int, str, str], bool] = field(
+        default_factory=lambda: TTLCache(maxsize=10_000, ttl=3600)
+    )
+    # (installation, repo) -> the default branch's name; renames are rare and heal with the TTL.
+    default_branches: TTLCache[tuple[int, str], str] = field(
+        default_factory=lambda: TTLCache(maxsize=10_000, ttl=600)
+    )
 
 
 @dataclass

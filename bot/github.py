@@ -11,6 +11,7 @@ from http import HTTPStatus
 from typing import Any
 
 import aiohttp
+import orjson
 from cachetools import LRUCache
 from gidgethub import HTTPException, sansio
 from gidgethub import aiohttp as gh_aiohttp
@@ -20,8 +21,11 @@ from .metrics import Metrics
 
 USER_AGENT = "ringbot"
 RETRYABLE_GET_ATTEMPTS = 4
-# A status we invent for a time-out or a dropped connection, so that one retry path handles all.
-NETWORK_ERROR = 599
+# A time-out, reset, DNS or TLS failure is answered as this status, so that it takes exactly the
+# path of a 5xx from GitHub: gidgethub raises GitHubBroken, GETs are retried, writes are re-read
+# before they are repeated, the gate fails closed and the job runs again. (An invented 599 made
+# gidgethub raise ValueError, which none of those paths expected.)
+NETWORK_ERROR = 504
 
 
 @dataclass
@@ -90,10 +94,15 @@ class RingbotGitHub(gh_aiohttp.GitHubAPI):
                     response.headers,
                     await response.read(),
                 )
-        except (TimeoutError, aiohttp.ClientError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             log(30, "github request failed", method=method, url=url, error=type(exc).__name__)
-            self._metrics.github_requests.labels(method, str(NETWORK_ERROR)).inc()
-            return NETWORK_ERROR, {}, b""
+            self._metrics.github_requests.labels(method, "network").inc()
+            message = f"no answer from GitHub ({type(exc).__name__})"
+            return (
+                NETWORK_ERROR,
+                {"content-type": "application/json"},
+                orjson.dumps({"message": message}),
+            )
         self._metrics.github_requests.labels(method, str(status)).inc()
         remaining = resp_headers.get("x-ratelimit-remaining")
         if remaining is not None and remaining.isdigit():

@@ -51,6 +51,12 @@ class DeploymentRecord:
     created_at: datetime
     creator: str
     statuses: tuple[DeploymentStatusRecord, ...] = ()
+    # Not a release: a commit that is not on the default branch, or whose builds did not pass,
+    # deployed around ringbot. Shown for what it is, never counted as a ring's release.
+    foreign: bool = False
+    # Who asked ringbot for this deployment (`/promote by @bob`); "" for automatic entries and
+    # for deployments made around ringbot.
+    promoter: str = ""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,37 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+# Label values come from a fixed set: anything a sender can choose freely would grow /metrics
+# (and memory) without bound. These are the events app.yml subscribes to, plus those GitHub
+# sends every App unasked.
+WEBHOOK_EVENTS = frozenset(
+    {
+        "check_run",
+        "check_suite",
+        "deployment_protection_rule",
+        "deployment_status",
+        "issue_comment",
+        "merge_group",
+        "pull_request",
+        "pull_request_review",
+        "push",
+        "status",
+        "installation",
+        "installation_repositories",
+        "ping",
+    }
+)
+OTHER_EVENT = "other"
+DELIVERY_OUTCOMES = {
+    202: "accepted",
+    200: "duplicate",
+    400: "rejected_400",
+    401: "rejected_401",
+    408: "rejected_408",
+    413: "rejected_413",
+    503: "rejected_503",
+}
+
 
 @dataclass
 class Metrics:
@@ -21,6 +52,8 @@ class Metrics:
             ["event", "outcome"],
             registry=r,
         )
+        # Labelled children are cached: looking one up costs more than counting.
+        self._delivery_counters: dict[tuple[str, int], Counter] = {}
         self.queue_depth = Gauge("ringbot_queue_depth", "Work keys waiting", registry=r)
         self.jobs = Counter(
             "ringbot_jobs_total", "Jobs run by kind and outcome", ["kind", "outcome"], registry=r
@@ -40,3 +73,14 @@ class Metrics:
             ["installation"],
             registry=r,
         )
+
+    def count_delivery(self, event: str, status: int) -> None:
+        """Count one webhook answer under its event (or "other") and its outcome."""
+        label = event if event in WEBHOOK_EVENTS else OTHER_EVENT
+        counter = self._delivery_counters.get((label, status))
+        if counter is None:
+            outcome = DELIVERY_OUTCOMES.get(status, "rejected_other")
+            counter = self._delivery_counters[(label, status)] = self.deliveries.labels(
+                label, outcome
+            )
+        counter.inc()

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from gidgethub import BadRequest
 
 from .config import Config, RingConfig
 from .context import Ctx
-from .ledger import DeploymentRecord, DeploymentStatusRecord, cd_state, signoffs
-from .models import Permission
-from .policy.rings import RingState, current_release
-from .snapshot import PAGE, every, parse_time, permission
+from .ledger import DeploymentRecord, DeploymentStatusRecord, cd_state, same_login, signoffs
+from .models import Permission, PullRequest
+from .policy.gate import GateInput, evaluate_gate
+from .policy.rings import RingState, current_release, release_at
+from .snapshot import PAGE, builds, every, parse_time, permission
 
 
 def _login(user: Any) -> str:
@@ -43,7 +47,11 @@ async def statuses(ctx: Ctx, deployment_id: int) -> tuple[DeploymentStatusRecord
     return tuple(sorted(records, key=lambda r: (r.created_at, r.id)))
 
 
+_PROMOTER = re.compile(r"^ringbot: /(?:promote|rollback|hotfix) by @(?P<user>[A-Za-z0-9-]+)")
+
+
 def _record(dep: dict[str, Any], found: tuple[DeploymentStatusRecord, ...]) -> DeploymentRecord:
+    promoter = _PROMOTER.match(str(dep.get("description") or ""))
     return DeploymentRecord(
         id=int(dep["id"]),
         sha=str(dep["sha"]),
@@ -51,34 +59,99 @@ def _record(dep: dict[str, Any], found: tuple[DeploymentStatusRecord, ...]) -> D
         created_at=parse_time(dep["created_at"]) or parse_time("1970-01-01T00:00:00Z"),  # type: ignore[arg-type]
         creator=_login(dep.get("creator")),
         statuses=found,
+        promoter=promoter["user"] if promoter else "",
     )
 
 
 async def ring_state(
-    ctx: Ctx, ring: RingConfig, deployments: Sequence[dict[str, Any]], *, whole: bool = False
+    ctx: Ctx,
+    config: Config,
+    ring: RingConfig,
+    deployments: Sequence[dict[str, Any]],
+    *,
+    whole: bool = False,
+    back_to: datetime | None = None,
 ) -> RingState:
     """A ring's deployments, newest first, with statuses read down to its current release.
 
-    Older deployments are only read with `whole` (a rollback looks further back); the rest are
-    left without statuses, which no decision reads.
+    Older deployments are only read with `whole` (a rollback looks further back) or down to
+    the release that was current at `back_to` (a command acts on what was current when it was
+    written); the rest are left without statuses, which no decision reads. A live deployment
+    that is not a release (see `is_release`) is marked foreign and the reading goes on past it.
     """
+    bot = ctx.identity.bot_login
     mine = [d for d in deployments if str(d["environment"]).lower() == ring.environment.lower()]
     mine.sort(key=lambda d: int(d["id"]), reverse=True)
     records: list[DeploymentRecord] = []
-    found_current = False
+    found_current = found_then = False
     for dep in mine:
-        if found_current and not whole:
+        if found_current and found_then and not whole:
             break
         record = _record(dep, await statuses(ctx, int(dep["id"])))
+        live = cd_state(record, bot) == "success"
+        if (live or back_to is not None) and not await is_release(
+            ctx, config, record.sha, record.creator
+        ):
+            record = replace(record, foreign=True)
+            live = False
         records.append(record)
-        found_current = cd_state(record, ctx.identity.bot_login) == "success"
+        found_current = found_current or live
+        found_then = (
+            found_then
+            or back_to is None
+            or release_at(RingState(ring, (record,)), bot, back_to) is not None
+        )
     return RingState(ring=ring, deployments=tuple(records))
 
 
-async def all_rings(ctx: Ctx, config: Config, *, whole: bool = False) -> list[RingState]:
+async def all_rings(
+    ctx: Ctx, config: Config, *, whole: bool = False, back_to: datetime | None = None
+) -> list[RingState]:
     """Every ring's state from one read of the repository's deployments."""
     deployments = await recent_deployments(ctx)
-    return [await ring_state(ctx, ring, deployments, whole=whole) for ring in config.rings]
+    return [
+        await ring_state(ctx, config, ring, deployments, whole=whole, back_to=back_to)
+        for ring in config.rings
+    ]
+
+
+async def default_branch(ctx: Ctx) -> str:
+    """The repository's default branch (cached briefly)."""
+    key = (ctx.installation, ctx.repo)
+    name = ctx.caches.default_branches.get(key)
+    if name is None:
+        data = await ctx.gh.getitem(f"/repos/{ctx.repo}")
+        name = ctx.caches.default_branches[key] = str(data["default_branch"])
+    return name
+
+
+async def builds_green(ctx: Ctx, sha: str, config: Config) -> bool:
+    """Every build on the commit passed, read as strictly as the merge gate reads them."""
+    _, checks = await builds(ctx, sha, memo_ok=False)
+    commit = PullRequest(
+        repo=ctx.repo, number=0, author="", head_sha=sha, base_ref="", default_branch=""
+    )
+    decision = evaluate_gate(GateInput(commit, tuple(checks), (), config, merge_group=True))
+    return decision.conclusion == "success"
+
+
+async def is_release(ctx: Ctx, config: Config, sha: str, creator: str = "") -> bool:
+    """Whether `sha` is a release: a commit on the default branch whose builds passed.
+
+    ringbot itself deploys nothing else, so its own deployments need no reading. Anything
+    deployed around it (a workflow run by hand) is checked: a pull request's head that was
+    never reviewed or merged must never become a ring's release.
+    """
+    if creator and same_login(creator, ctx.identity.bot_login):
+        return True
+    key = (ctx.installation, ctx.repo, sha)
+    if ctx.caches.releases.get(key):
+        return True
+    on_branch = await contains(ctx, sha, await default_branch(ctx))
+    if on_branch is not True or not await builds_green(ctx, sha, config):
+        return False
+    ctx.caches.releases[key] = True
+    return True
 
 
 async def contains(ctx: Ctx, ancestor: str, release: str) -> bool | None:

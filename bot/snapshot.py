@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -11,7 +11,7 @@ from urllib.parse import quote
 from gidgethub import BadRequest
 from gidgethub.abc import GitHubAPI
 
-from .config import CONFIG_PATH, Config, ConfigError, ConfigErrors, parse_config
+from .config import CONFIG_PATH, Config, ConfigErrors, parse_config, parse_contents
 from .context import Ctx
 from .models import Check, Permission, PullRequest, Review
 
@@ -48,20 +48,17 @@ async def load_config(ctx: Ctx) -> Config | ConfigErrors:
             raise
         result: Config | ConfigErrors = parse_config(None)
     else:
-        blob = str(data.get("sha", ""))
-        known: Config | ConfigErrors | None = ctx.caches.configs.get(blob)
+        # A directory at the path comes back as a list; parse_contents says so.
+        blob = str(data.get("sha", "")) if isinstance(data, dict) else ""
+        known: Config | ConfigErrors | None = ctx.caches.configs.get(blob) if blob else None
         if known is not None:
             result = known
         else:
-            try:
-                text = base64.b64decode(data.get("content", "")).decode("utf-8")
-            except (ValueError, UnicodeDecodeError):
-                result = ConfigErrors(
-                    (ConfigError(CONFIG_PATH, "the file is not UTF-8 text", None),)
-                )
-            else:
-                result = parse_config(text)
-            ctx.caches.configs[blob] = result
+            # Decoding and parsing take time that grows with the file, which anyone who can push
+            # writes: in a worker thread, so every other repository's webhooks are still answered.
+            result = await asyncio.to_thread(parse_contents, data)
+            if blob:
+                ctx.caches.configs[blob] = result
     ctx.caches.repo_configs[(ctx.installation, ctx.repo)] = result
     return result
 

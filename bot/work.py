@@ -77,6 +77,7 @@ class CommandKey:
     comment_id: int
     author: str
     body: str
+    written_at: str = ""  # the comment's created_at: commands act on the releases current then
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class LabelKey:
     number: int
     label: str
     actor: str
+    written_at: str = ""  # when the label was added (the pull request's updated_at)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,13 @@ from .harness import World
 
 REPO = "acme/widgets"
 GATE = "ringbot/merge-gate"
+# The smallest ring process: dev, entered by itself, then internal by /promote; no bake time.
+TWO_RINGS = """
+rings:
+  - name: dev
+    auto: true
+  - name: internal
+"""
 
 
 def setup_repo(

@@ -22,6 +22,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.app import RINGBOT, Ringbot, create_app
+from bot.context import Ctx
 from bot.settings import Settings
 from bot.sim import Simulator
 
@@ -154,6 +155,14 @@ class World:
     def sim_is_idle(self) -> bool:
         """True when the simulator has nothing queued to deliver."""
         return bool(getattr(self.sim, "idle", True))
+
+    async def ctx(self, repo: str) -> Ctx:
+        """What a job of the running bot works with, for `repo`: to drive one writer directly."""
+        installation = self.sim.repo(repo).installation_id
+        assert installation is not None, f"{repo} has no installation"
+        identity = await self.bot.load_identity()
+        gh = await self.bot.installation_client(installation)
+        return Ctx(gh, installation, repo, identity, self.clock, self.bot.caches)
 
     async def deliver(
         self,

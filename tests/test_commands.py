@@ -122,52 +122,52 @@ def test_a_reason_that_starts_with_a_non_ring_word_has_no_ring() -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("/promote", "/promote needs a ring: /promote <ring>"),
+        ("/promote", "/promote needs a ring: `/promote <ring>`"),
         (
             "/promote staging",
-            f"/promote: unknown ring 'staging'. {RING_LIST}",
+            f"/promote: unknown ring `staging`. {RING_LIST}",
         ),
         (
             "/promote prod",
-            f"/promote: unknown ring 'prod' (did you mean 'production'?). {RING_LIST}",
+            f"/promote: unknown ring `prod` (did you mean `production`?). {RING_LIST}",
         ),
         (
             "/promote internl",
-            f"/promote: unknown ring 'internl' (did you mean 'internal'?). {RING_LIST}",
+            f"/promote: unknown ring `internl` (did you mean `internal`?). {RING_LIST}",
         ),
-        ("/promote internal now", "/promote takes one ring: /promote <ring>"),
-        ("/approve internal dev", "/approve takes at most one ring: /approve [ring]"),
-        ("/approve lgtm", f"/approve: unknown ring 'lgtm'. {RING_LIST}"),
-        ("/reject", "/reject needs a reason: /reject [ring] <reason>"),
-        ("/reject internal", "/reject needs a reason: /reject [ring] <reason>"),
-        ("/rollback", "/rollback needs a ring: /rollback <ring>"),
-        ("/rollback production dev", "/rollback takes one ring: /rollback <ring>"),
-        ("/rollback qa", f"/rollback: unknown ring 'qa'. {RING_LIST}"),
+        ("/promote internal now", "/promote takes one ring: `/promote <ring>`"),
+        ("/approve internal dev", "/approve takes at most one ring: `/approve [ring]`"),
+        ("/approve lgtm", f"/approve: unknown ring `lgtm`. {RING_LIST}"),
+        ("/reject", "/reject needs a reason: `/reject [ring] <reason>`"),
+        ("/reject internal", "/reject needs a reason: `/reject [ring] <reason>`"),
+        ("/rollback", "/rollback needs a ring: `/rollback <ring>`"),
+        ("/rollback production dev", "/rollback takes one ring: `/rollback <ring>`"),
+        ("/rollback qa", f"/rollback: unknown ring `qa`. {RING_LIST}"),
         (
             "/feature",
-            "/feature needs a flag, on or off, and a ring: /feature <flag> on|off <ring>",
+            "/feature needs a flag, on or off, and a ring: `/feature <flag> on|off <ring>`",
         ),
         (
             "/feature new-grid on",
-            "/feature needs a flag, on or off, and a ring: /feature <flag> on|off <ring>",
+            "/feature needs a flag, on or off, and a ring: `/feature <flag> on|off <ring>`",
         ),
         (
             "/feature new-grid on dev now",
-            "/feature needs a flag, on or off, and a ring: /feature <flag> on|off <ring>",
+            "/feature needs a flag, on or off, and a ring: `/feature <flag> on|off <ring>`",
         ),
         (
             "/feature new-grid yes dev",
-            "/feature: 'yes' is neither on nor off: /feature <flag> on|off <ring>",
+            "/feature: `yes` is neither on nor off: `/feature <flag> on|off <ring>`",
         ),
         (
             "/feature -grid on dev",
-            "/feature: '-grid' is not a flag name (letters, digits, '_' and '-'): "
-            "/feature <flag> on|off <ring>",
+            "/feature: `-grid` is not a flag name (letters, digits, '_' and '-'): "
+            "`/feature <flag> on|off <ring>`",
         ),
-        ("/feature new-grid on qa", f"/feature: unknown ring 'qa'. {RING_LIST}"),
-        ("/features please", "/features takes no arguments: /features"),
-        ("/status now", "/status takes no arguments: /status"),
-        ("/help me", "/help takes no arguments: /help"),
+        ("/feature new-grid on qa", f"/feature: unknown ring `qa`. {RING_LIST}"),
+        ("/features please", "/features takes no arguments: `/features`"),
+        ("/status now", "/status takes no arguments: `/status`"),
+        ("/help me", "/help takes no arguments: `/help`"),
     ],
     ids=[
         "promote-without-ring",
@@ -199,7 +199,7 @@ def test_a_known_command_with_bad_arguments_is_an_error(line: str, message: str)
 
 def test_an_unknown_ring_list_says_so() -> None:
     assert parse_commands("/promote dev", ()) == (
-        CommandError("/promote dev", "/promote: unknown ring 'dev'. Rings: none"),
+        CommandError("/promote dev", "/promote: unknown ring `dev`. Rings: none"),
     )
 
 
@@ -344,13 +344,13 @@ def test_a_comment_runs_at_most_a_fixed_number_of_commands() -> None:
             "promote:prod",
             CommandError(
                 "promote:prod",
-                f"label 'promote:prod': unknown ring 'prod' (did you mean 'production'?). "
+                f"label `promote:prod`: unknown ring `prod` (did you mean `production`?). "
                 f"{RING_LIST}",
             ),
         ),
         (
             "promote:",
-            CommandError("promote:", f"label 'promote:': unknown ring ''. {RING_LIST}"),
+            CommandError("promote:", f"label `promote:`: no ring given. {RING_LIST}"),
         ),
         ("bug", None),
         ("promoted", None),

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import base64
 import textwrap
+import time
+from collections.abc import Callable, Sized
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from types import MappingProxyType
 
 import pytest
 
+import bot.config
 from bot.config import (
     CONFIG_PATH,
     DEFAULT_CONFIG,
+    MAX_CONFIG_BYTES,
+    MAX_DEPTH,
+    MAX_ERRORS,
+    MAX_FEATURES,
+    MAX_LIST_ITEMS,
+    MAX_NODES,
+    MAX_RINGS,
     Config,
     ConfigError,
     ConfigErrors,
@@ -20,6 +31,7 @@ from bot.config import (
     feature_variable,
     format_duration,
     parse_config,
+    parse_contents,
     parse_duration,
     render_release_tag,
 )
@@ -122,6 +134,7 @@ def test_default_rings(
         release=release,
         users=None,
         production=production,
+        signoff_not=frozenset({"author"}),
     )
 
 
@@ -728,6 +741,57 @@ def test_a_bad_value_in_the_spec_example_is_reported_at_its_line() -> None:
             "there (line 3)",
             id="first-ring-bake",
         ),
+        # who may never sign off
+        pytest.param(
+            "rings:\n  - name: a\n  - name: b\n    signof: {not: []}\n",
+            "rings[1].signof: unknown key 'signof'; did you mean 'signoff'? (line 4)",
+            id="signoff-typo",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff:\n      nto: [author]\n",
+            "rings[0].signoff.nto: unknown key 'nto'; did you mean 'not'? (line 4)",
+            id="signoff-not-typo",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff:\n      teams: {acme/qa: 1}\n",
+            "rings[0].signoff.teams: unknown key 'teams'; the only key here is 'not' (line 4)",
+            id="signoff-teams-not-yet",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff: {not: [auther]}\n",
+            "rings[0].signoff.not[0]: unknown role 'auther'; did you mean 'author'? (line 3)",
+            id="signoff-role-typo",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff: {not: [author, reviewer]}\n",
+            "rings[0].signoff.not[1]: unknown role 'reviewer'; use author or promoter (line 3)",
+            id="signoff-role-unknown",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff: {not: [author, author]}\n",
+            "rings[0].signoff.not[1]: 'author' is listed twice (line 3)",
+            id="signoff-role-twice",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff: {not: author}\n",
+            "rings[0].signoff.not: expected a list of strings, got 'author' (a string) (line 3)",
+            id="signoff-not-a-list",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff: {not: }\n",
+            "rings[0].signoff.not: expected a list of strings, got nothing (null) (line 3)",
+            id="signoff-not-null",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff: [author]\n",
+            "rings[0].signoff: expected a mapping of settings, got a list (line 3)",
+            id="signoff-a-list",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff:\n",
+            "rings[0].signoff: expected a mapping of settings, got nothing (null) (line 3)",
+            id="signoff-null",
+        ),
         # features
         pytest.param(
             "features:\n  new-grid: [dev, prod]\n",
@@ -908,3 +972,417 @@ def test_yaml_tags_are_never_constructed() -> None:
     assert errors("release_tag: !!python/object/apply:os.system ['true']\n") == [
         "release_tag: expected a string, got a list (line 1)"
     ]
+
+
+# -- who may never sign off ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        DEFAULT_CONFIG,
+        parse("rings:\n  - name: a\n  - name: b\n    signoff: {}\n"),
+    ],
+    ids=["default-rings", "rings-without-not"],
+)
+def test_by_default_no_ring_lets_an_author_sign_off_their_own_change(config: Config) -> None:
+    assert {ring.signoff_not for ring in config.rings} == {frozenset({"author"})}
+
+
+@pytest.mark.parametrize(
+    ("signoff", "excluded"),
+    [
+        ("{not: []}", set()),
+        ("{not: [author]}", {"author"}),
+        ("{not: [promoter]}", {"promoter"}),
+        ("{not: [author, promoter]}", {"author", "promoter"}),
+    ],
+    ids=["nobody", "authors", "promoters-only", "authors-and-promoters"],
+)
+def test_signoff_not_names_who_may_never_sign_off_in_that_ring(
+    signoff: str, excluded: set[str]
+) -> None:
+    config = parse(f"rings:\n  - name: a\n  - name: b\n    signoff: {signoff}\n  - name: c\n")
+    assert [ring.signoff_not for ring in config.rings] == [
+        frozenset({"author"}),
+        frozenset(excluded),
+        frozenset({"author"}),
+    ]
+
+
+def test_the_first_ring_may_set_who_never_signs_off_there() -> None:
+    config = parse("rings:\n  - name: a\n    signoff: {not: [promoter]}\n  - name: b\n")
+    assert config.rings[0].signoff_not == frozenset({"promoter"})
+
+
+# -- bounds: what a file may make ringbot do -----------------------------------------------------
+
+
+def sized(size: int, *, char: str = "x") -> str:
+    """A valid file of exactly `size` bytes: one ring, then a comment that pads it."""
+    head = "rings:\n  - name: dev\n# "
+    room = size - len(head.encode()) - 1
+    assert room % len(char.encode()) == 0
+    return head + char * (room // len(char.encode())) + "\n"
+
+
+def flow(depth: int) -> str:
+    """A list `depth` levels deep under one key: the mapping is level 1."""
+    return "a: " + "[" * (depth - 1) + "]" * (depth - 1) + "\n"
+
+
+def block(depth: int) -> str:
+    """Mappings `depth` levels deep by indentation."""
+    return "".join("  " * level + f"k{level}:\n" for level in range(depth))
+
+
+def outer(depth: int) -> str:
+    """Flow mappings `depth` levels deep under one key."""
+    return "a: " + "{b: " * (depth - 1) + "}" * (depth - 1) + "\n"
+
+
+TOO_DEEP = f"lists and mappings are nested more than {MAX_DEPTH} levels deep"
+
+
+def too_large(size: int | None) -> str:
+    known = f" and this one is {size:,}" if size is not None else ""
+    return f"the file is too large: ringbot reads at most 65,536 bytes (64 KB){known}"
+
+
+def test_the_bounds_are_the_documented_ones() -> None:
+    assert (MAX_CONFIG_BYTES, MAX_DEPTH, MAX_NODES) == (64 * 1024, 32, 10_000)
+    assert (MAX_RINGS, MAX_FEATURES, MAX_LIST_ITEMS, MAX_ERRORS) == (50, 100, 100, 100)
+
+
+def test_a_file_of_64_kb_is_read() -> None:
+    assert parse(sized(MAX_CONFIG_BYTES)).ring_names == ("dev",)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (sized(MAX_CONFIG_BYTES + 1), too_large(65_537)),
+        # 40 000 two-byte characters: fewer characters than the bound, more bytes.
+        (sized(80_024, char="é"), too_large(80_024)),
+        (sized(770_000), too_large(770_000)),
+        (sized(2_000_002), too_large(None)),
+    ],
+    ids=["one-byte-over", "counted-in-bytes", "the-incident-size", "too-large-to-count"],
+)
+def test_a_file_over_64_kb_is_one_error_saying_it_is_too_large(text: str, message: str) -> None:
+    assert errors(text) == [message]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (flow(MAX_DEPTH + 1), 1),
+        (outer(MAX_DEPTH + 1), 1),
+        (block(MAX_DEPTH + 1), 33),
+        ("".join("  " * level + "-\n" for level in range(MAX_DEPTH + 1)), 33),
+        ("rings:\n  - name: a\n    signoff:\n      not: " + "[" * 29 + "]" * 29 + "\n", 4),
+        # The incident: 1.8 KB nested 900 deep raised RecursionError out of the parser.
+        (flow(901), 1),
+        (outer(901), 1),
+        (block(200), 33),
+        # 64 KB of `[`: the scanner used to read through all of them before composing.
+        ("a: " + "[" * (MAX_CONFIG_BYTES - 4) + "\n", 1),
+    ],
+    ids=[
+        "flow-list-33",
+        "flow-mapping-33",
+        "block-mapping-33",
+        "block-list-33",
+        "inside-a-ring",
+        "flow-list-900",
+        "flow-mapping-900",
+        "block-mapping-200",
+        "64-kb-of-brackets",
+    ],
+)
+def test_nesting_past_32_levels_is_one_error_with_its_line(text: str, line: int) -> None:
+    assert errors(text) == [f"{TOO_DEEP} (line {line})"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [flow(MAX_DEPTH), outer(MAX_DEPTH), block(MAX_DEPTH)],
+    ids=["flow-list", "flow-mapping", "block-mapping"],
+)
+def test_nesting_32_levels_deep_is_read(text: str) -> None:
+    assert not any(TOO_DEEP in error for error in errors(text))
+
+
+LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{b}: &{b} [{', '.join([f'*{a}'] * 10)}]\n"
+    for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            LAUGHS + "merge_gate: {required_checks: *i}\n",
+            # line 4 names 10 x 10 x 10 x 10 values
+            "the file has more than 10,000 values (an alias counts as all it names) (line 4)",
+        ),
+        ("rings: &r [*r]\n", "the alias *r is inside what it names (line 1)"),
+        (
+            "x: &x '" + "y" * 30_000 + "'\nmerge_gate: {blocking_labels: [*x, *x, *x]}\n",
+            "with its aliases expanded, the file's values come to more than 65,536 characters "
+            "(line 2)",
+        ),
+        (
+            "a: [" + "x, " * MAX_NODES + "x]\n",
+            "the file has more than 10,000 values (line 1)",
+        ),
+    ],
+    ids=["billion-laughs", "alias-inside-itself", "alias-to-a-long-value", "too-many-values"],
+)
+def test_a_file_that_expands_past_its_bounds_is_one_error(text: str, message: str) -> None:
+    assert errors(text) == [message]
+
+
+def test_anchors_and_aliases_work_within_the_bounds() -> None:
+    config = parse("merge_gate:\n  required_checks: &ci [build, test]\n  blocking_labels: *ci\n")
+    assert (
+        config.merge_gate.required_checks
+        == config.merge_gate.blocking_labels
+        == (
+            "build",
+            "test",
+        )
+    )
+
+
+def names(prefix: str, count: int) -> str:
+    return "[" + ", ".join(f"{prefix}{n}" for n in range(count)) + "]"
+
+
+def rings(count: int) -> str:
+    return "rings:\n" + "".join(f"  - name: r{n}\n" for n in range(count))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            f"merge_gate: {{required_checks: {names('c', 101)}}}\n",
+            "merge_gate.required_checks: 101 entries are more than ringbot allows here (100) "
+            "(line 1)",
+        ),
+        (
+            f"merge_gate: {{blocking_labels: {names('l', 101)}}}\n",
+            "merge_gate.blocking_labels: 101 entries are more than ringbot allows here (100) "
+            "(line 1)",
+        ),
+        (
+            f"rings:\n  - name: a\n    signoff: {{not: {names('p', 101)}}}\n",
+            "rings[0].signoff.not: 101 entries are more than ringbot allows here (100) (line 3)",
+        ),
+        (
+            f"features: {{f: {names('r', 101)}}}\n",
+            "features.f: 101 entries are more than ringbot allows here (100) (line 1)",
+        ),
+        (rings(51), "rings: 51 rings are more than ringbot allows here (50) (line 2)"),
+        (
+            "features:\n" + "".join(f"  f{n}: []\n" for n in range(101)),
+            "features: 101 flags are more than ringbot allows here (100) (line 2)",
+        ),
+    ],
+    ids=["required-checks", "blocking-labels", "signoff-not", "flag-rings", "rings", "features"],
+)
+def test_a_list_over_its_bound_is_one_error_naming_the_bound(text: str, message: str) -> None:
+    assert errors(text) == [message]
+
+
+@pytest.mark.parametrize(
+    ("text", "read", "count"),
+    [
+        (
+            f"merge_gate: {{required_checks: {names('c', 100)}}}\n",
+            lambda config: config.merge_gate.required_checks,
+            100,
+        ),
+        (
+            f"merge_gate: {{blocking_labels: {names('l', 100)}}}\n",
+            lambda config: config.merge_gate.blocking_labels,
+            100,
+        ),
+        (rings(50), lambda config: config.rings, 50),
+        (
+            "features:\n" + "".join(f"  f{n}: []\n" for n in range(100)),
+            lambda config: config.features,
+            100,
+        ),
+    ],
+    ids=["required-checks", "blocking-labels", "rings", "features"],
+)
+def test_a_list_at_its_bound_is_read(
+    text: str, read: Callable[[Config], Sized], count: int
+) -> None:
+    assert len(read(parse(text))) == count
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["1" * 5_000, "0x" + "f" * 5_000, "1" + ":1" * 3_000, "1" * 19],
+    ids=["decimal", "hexadecimal", "sexagesimal", "nineteen-digits"],
+)
+def test_a_number_too_large_to_count_with_is_an_error(number: str) -> None:
+    [message] = errors(f"merge_gate:\n  approvals: {number}\n")
+    assert message.startswith("merge_gate.approvals: ")
+    assert message.endswith(" is too large a number (line 2)")
+
+
+def test_an_eighteen_digit_count_is_read() -> None:
+    config = parse("rings:\n  - name: a\n    users: 999999999999999999\n")
+    assert config.rings[0].users == 999_999_999_999_999_999
+
+
+def test_past_100_errors_the_rest_are_counted_in_one_line() -> None:
+    found = errors("".join(f"k{n}: 1\n" for n in range(150)))
+    assert len(found) == MAX_ERRORS + 1
+    assert found[0].startswith("k0: unknown key 'k0'")
+    assert found[MAX_ERRORS - 1].endswith("(line 100)")
+    assert found[-1] == "… and 50 more errors, not listed"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "k" * 1_000 + ": 1\n",  # YAML allows no longer key without a `?`
+        "? " + "k" * 10_000 + "\n: 1\n",
+        "release_tag: '" + "{sha7}" * 2_000 + " '\n",
+        "rings:\n  - name: " + "a" * 10_000 + "\n",
+        "features:\n  f: [" + "r" * 10_000 + "]\n",
+        "merge_gate: {required_checks: [" + "c" * 10_000 + ", " + "c" * 10_000 + "]}\n",
+        "rings:\n  - name: a\n    bake: " + "1h" * 5_000 + "\n",
+    ],
+    ids=["key", "long-key", "release-tag", "ring-name", "flag-ring", "check-twice", "duration"],
+)
+def test_an_error_quotes_a_long_value_in_part(text: str) -> None:
+    [message] = errors(text)
+    assert "…" in message
+    assert len(message) < 400
+
+
+@pytest.mark.parametrize("exception", [RecursionError, MemoryError, ValueError])
+def test_an_unexpected_failure_is_an_error_never_an_exception(
+    monkeypatch: pytest.MonkeyPatch, exception: type[Exception]
+) -> None:
+    def fail(*args: object) -> Config:
+        raise exception
+
+    monkeypatch.setattr(bot.config._Reader, "config", fail)
+    assert errors("rings: [{name: a}]\n") == [
+        f"the file could not be parsed ({exception.__name__})"
+    ]
+
+
+def max_size_bombs() -> dict[str, str]:
+    """Hostile files of just under 64 KB, each meant to make the parser work hard."""
+
+    def fill(head: str, item: str, tail: str = "") -> str:
+        count = (MAX_CONFIG_BYTES - len(head) - len(tail)) // len(item)
+        return head + item * count + tail
+
+    return {
+        "distinct-checks": "merge_gate:\n  required_checks:\n"
+        + "".join(f"  - c{n:05}\n" for n in range((MAX_CONFIG_BYTES - 40) // 11)),
+        "flow-list": fill("a: [", "x,", "x]\n"),
+        "flow-mapping": fill("a: {", "k: v,", "k: v}\n"),
+        "unknown-keys": "".join(f"k{n:04}: 1\n" for n in range(MAX_CONFIG_BYTES // 9)),
+        "duplicate-keys": fill("merge_gate:\n", "  approvals: 1\n"),
+        "deep-brackets": fill("a: ", "["),
+        "block-dashes": fill("", "- ", "x\n"),
+        "anchors": "a: [" + ", ".join(f"&a{n:04} x" for n in range(6_500)) + "]\n",
+        "tags": fill("a: [", "!!str x, ", "]\n"),
+        "long-scalar": fill("release_tag: '", "x", "'\n"),
+        "line-breaks": fill("a: b", "\n", "c: d\n"),
+    }
+
+
+@pytest.mark.parametrize("text", max_size_bombs().values(), ids=max_size_bombs().keys())
+def test_a_hostile_64_kb_file_is_read_in_bounded_time(text: str) -> None:
+    assert len(text.encode()) <= MAX_CONFIG_BYTES
+    started = time.thread_time()  # this thread's CPU time: other processes do not count
+    result = parse_config(text)
+    # Typically 0.3 s; the bound only catches work that grows faster than the file.
+    assert time.thread_time() - started < 5
+    assert isinstance(result, ConfigErrors)
+    assert len(result.errors) <= MAX_ERRORS + 1
+
+
+# -- the file as the contents API returns it -----------------------------------------------------
+
+
+def contents(text: str | bytes, **fields: object) -> dict[str, object]:
+    """The contents API's answer for a file: base64 wrapped at 60 columns, as GitHub sends it."""
+    raw = text.encode() if isinstance(text, str) else text
+    encoded = base64.b64encode(raw).decode()
+    answer: dict[str, object] = {
+        "type": "file",
+        "encoding": "base64",
+        "size": len(raw),
+        "sha": "0" * 40,
+        "content": "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60)) + "\n",
+    }
+    answer.update(fields)
+    return answer
+
+
+def test_the_contents_answer_is_decoded_and_parsed() -> None:
+    assert parse_contents(contents(SPEC_EXAMPLE)) == parse_config(SPEC_EXAMPLE)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        # GitHub sends no content for a file over 1 MB: the stated size is checked first.
+        (
+            {"type": "file", "encoding": "none", "size": 5_000_000, "content": ""},
+            too_large(5_000_000),
+        ),
+        (contents("x" * MAX_CONFIG_BYTES + "\n"), too_large(65_537)),
+        (contents("x" * MAX_CONFIG_BYTES + "\n", size=10), too_large(65_537)),
+        (contents("#" * 200_000, size=None), too_large(None)),
+        (contents(b"rings: [\xff]\n"), "the file is not UTF-8 text"),
+        (contents("", content="not base64!"), "the file's content could not be read"),
+        (contents("", encoding="none"), "the file's content could not be read"),
+        (contents("", content=None), "the file's content could not be read"),
+        ([{"type": "file", "name": "a.yml"}], "`.github/ringbot.yml` is not a file"),
+        (contents("", type="symlink"), "`.github/ringbot.yml` is not a file"),
+        (contents("", type="submodule"), "`.github/ringbot.yml` is not a file"),
+    ],
+    ids=[
+        "stated-size-over",
+        "decoded-size-over",
+        "stated-size-wrong",
+        "no-stated-size",
+        "not-utf-8",
+        "not-base64",
+        "not-encoded",
+        "no-content",
+        "a-directory",
+        "a-symlink",
+        "a-submodule",
+    ],
+)
+def test_a_contents_answer_ringbot_cannot_read_is_one_error(answer: object, message: str) -> None:
+    result = parse_contents(answer)
+    assert isinstance(result, ConfigErrors)
+    assert [str(error) for error in result.errors] == [message]
+
+
+def test_an_unexpected_failure_reading_contents_is_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def fail(*args: object) -> bytes:
+        raise MemoryError
+
+    monkeypatch.setattr(base64, "b64decode", fail)
+    result = parse_contents(contents(SPEC_EXAMPLE))
+    assert isinstance(result, ConfigErrors)
+    assert str(result) == "the file could not be parsed (MemoryError)"

@@ -1022,6 +1022,7 @@ def test_config_errors_fail_and_nothing_else_is_evaluated() -> None:
                 "ringbot will not act until it is fixed",
                 action="fix `.github/ringbot.yml` on the default branch",
                 errors=tuple(str(e) for e in errors.errors),
+                error_count=2,
             ),
         ),
     )
@@ -1179,3 +1180,10 @@ def test_decision_does_not_depend_on_input_order() -> None:
         requirement(expected, "labels").detail
         == "remove the labels `do-not-merge`, `Hold` and `hold`"
     )
+
+
+def test_a_file_with_more_errors_than_listed_counts_them_all() -> None:
+    listed = tuple(ConfigError(path=f"rings[{n}]", message="bad", line=n) for n in range(100))
+    more = ConfigError(path="", message="… and 5 more errors, not listed", line=None)
+    decision = evaluate_gate(gate_input(config=ConfigErrors((*listed, more), omitted=5)))
+    assert decision.title == "Invalid .github/ringbot.yml (105 errors)"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import DEFAULT_CONFIG
+from bot.config import DEFAULT_CONFIG, Config
 from bot.ledger import DeploymentRecord, DeploymentStatusRecord, encode_rejection, encode_signoff
 from bot.models import Permission
 from bot.policy.rings import (
@@ -25,6 +25,7 @@ from bot.policy.rings import (
     decide_rollback,
     decide_signoff,
     humanise,
+    release_at,
 )
 
 from .ring_builders import (
@@ -114,6 +115,12 @@ def codes(decision: Promotion | SignOffDecision | RejectionDecision) -> list[str
             None,
             id="success-written-by-the-bot-is-not-the-cd",
         ),
+        pytest.param(
+            (live(NEWER, foreign=True), live(OLDER, at=LIVE - timedelta(days=1))),
+            OLDER,
+            id="a-foreign-deploy-is-passed-over",
+        ),
+        pytest.param((live(NEWER, foreign=True),), None, id="only-a-foreign-deploy"),
     ],
 )
 def test_current_release_is_the_newest_deployment_the_cd_reports_successful(
@@ -587,6 +594,7 @@ def approve(**kw: Any) -> SignOffDecision:
         "actor_permission": Permission.WRITE,
         "now": NOW,
         "bot_login": BOT,
+        "release_authors": frozenset({"bob"}),
     }
     return decide_signoff(**(fields | kw))
 
@@ -785,6 +793,14 @@ def test_rollback_redeploys_the_release_before_the_current_one() -> None:
             ),
             id="never-succeeded",
         ),
+        pytest.param(
+            history(
+                live(RELEASE, ring="production", at=NOW - timedelta(hours=1)),
+                live(OLDER, ring="production", at=NOW - timedelta(days=2), foreign=True),
+                live(OLDEST, ring="production", at=NOW - timedelta(days=4)),
+            ),
+            id="foreign",
+        ),
     ],
 )
 def test_rollback_skips_releases_that_are_rejected_or_never_succeeded(state: RingState) -> None:
@@ -905,15 +921,36 @@ def protect(**kw: Any) -> bool:
             id="rejected",
         ),
         pytest.param(
-            {"ring": ring("dev"), "previous": None, "target_state": ring_state("dev")},
+            {
+                "ring": ring("dev"),
+                "previous": None,
+                "target_state": ring_state("dev"),
+                "sha_is_release": True,
+            },
             True,
             id="first-ring",
+        ),
+        pytest.param(
+            {"ring": ring("dev"), "previous": None, "target_state": ring_state("dev")},
+            False,
+            id="first-ring-not-a-release",
+        ),
+        pytest.param(
+            {"previous": ring_state("internal", live(NEWER, foreign=True), live())},
+            True,
+            id="a-foreign-deploy-in-the-previous-ring-is-passed-over",
+        ),
+        pytest.param(
+            {"previous": ring_state("internal", live(foreign=True))},
+            False,
+            id="only-a-foreign-deploy-in-the-previous-ring",
         ),
         pytest.param(
             {
                 "ring": ring("dev"),
                 "previous": None,
                 "target_state": ring_state("dev", live(ring="dev", extra=(rejected_by(),))),
+                "sha_is_release": True,
             },
             False,
             id="first-ring-rejected",
@@ -958,3 +995,68 @@ def test_an_automatic_entry_never_retries_a_failed_deploy() -> None:
     )
     assert not decision.should_deploy
     assert [r.code for r in decision.refusals] == ["failed"]
+
+
+# --- separation of duty and the time a command was written ---------------------------------------
+
+
+def with_signoff_not(name: str, who: frozenset[str]) -> Config:
+    """The default config with `signoff.not` of one ring set to `who`."""
+    rings = tuple(
+        dataclasses.replace(r, signoff_not=who) if r.name == name else r
+        for r in DEFAULT_CONFIG.rings
+    )
+    return dataclasses.replace(DEFAULT_CONFIG, rings=rings)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "allowed"),
+    [
+        pytest.param({}, True, id="someone-else-wrote-the-changes"),
+        pytest.param({"actor": "bob"}, False, id="the-author"),
+        pytest.param({"actor": "BOB"}, False, id="the-author-in-another-case"),
+        pytest.param({"release_authors": None}, False, id="authors-unknown-fails-closed"),
+        pytest.param(
+            {"actor": "bob", "config": with_signoff_not("internal", frozenset())},
+            True,
+            id="self-sign-off-allowed-by-config",
+        ),
+    ],
+)
+def test_a_sign_off_needs_someone_who_did_not_write_the_release(
+    overrides: dict[str, Any], allowed: bool
+) -> None:
+    assert approve(**overrides).allowed is allowed
+
+
+def test_a_promoter_may_not_sign_off_what_they_deployed_where_the_ring_says_so() -> None:
+    config = with_signoff_not("internal", frozenset({"promoter"}))
+    rings = (
+        ring_state("dev", live(ring="dev", signers=())),
+        ring_state("internal", live(ring="internal", signers=(), promoter="alice")),
+    )
+    decision = approve(config=config, ring="internal", rings=rings)
+    assert [r.code for r in decision.refusals] == ["self_signoff"]
+
+
+@pytest.mark.parametrize(
+    ("written_at", "moved"),
+    [
+        pytest.param(None, False, id="no-time-given"),
+        pytest.param(NOW, False, id="written-after-the-release-went-live"),
+        pytest.param(LIVE - timedelta(hours=1), True, id="written-before-the-release-went-live"),
+    ],
+)
+def test_a_command_acts_only_on_the_release_current_when_it_was_written(
+    written_at: Any, moved: bool
+) -> None:
+    decision = approve(written_at=written_at)
+    assert ("moved_on" in [r.code for r in decision.refusals]) is moved
+
+
+def test_release_at_is_the_release_live_at_that_moment() -> None:
+    older = live(OLDER, at=LIVE - timedelta(days=1))
+    state = ring_state("internal", live(), older)
+    assert release_at(state, BOT, LIVE - timedelta(hours=1)) == older
+    assert release_at(state, BOT, LIVE) is not None and release_at(state, BOT, LIVE).sha == RELEASE
+    assert release_at(state, BOT, LIVE - timedelta(days=2)) is None

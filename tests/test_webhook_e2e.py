@@ -2,13 +2,60 @@
 
 from __future__ import annotations
 
-import pytest
+import asyncio
+import hashlib
+import hmac
+import logging
+import tracemalloc
+from collections.abc import AsyncIterator
+from typing import Any
 
-from .harness import World
+import aiohttp
+import orjson
+import pytest
+import yaml
+
+from bot.logs import JsonFormatter
+
+from .harness import ROOT, SECRET, World
 
 pytestmark = pytest.mark.e2e
 
 PING = {"zen": "Keep it logically awesome.", "hook_id": 1}
+MB = 1024 * 1024
+
+
+def _signature(body: bytes, secret: str = SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+async def _raw(
+    w: World, head: dict[str, str | bytes], body: bytes = b"", *, timeout: float = 10
+) -> int:
+    """Send a hand-made POST /webhook (headers an HTTP client would not send); the status."""
+    host, port = w.bot_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    lines = [b"POST /webhook HTTP/1.1", b"Host: " + host.encode()]
+    for name, value in head.items():
+        lines.append(
+            name.encode() + b": " + (value if isinstance(value, bytes) else value.encode())
+        )
+    writer.write(b"\r\n".join(lines) + b"\r\n\r\n" + body)
+    try:
+        async with asyncio.timeout(timeout):
+            status_line = await reader.readline()
+            # Say we are done and wait for the bot to close, so that no connection outlives
+            # the test: the bot may still be discarding a body it refused without reading.
+            writer.write_eof()
+            await reader.read()
+    finally:
+        writer.close()
+    return int(status_line.split()[1])
+
+
+async def _metrics_text(w: World) -> str:
+    async with aiohttp.ClientSession() as s, s.get(f"{w.bot_url}/metrics") as resp:
+        return await resp.text()
 
 
 async def test_a_good_signature_is_accepted(w: World) -> None:
@@ -57,8 +104,15 @@ async def test_malformed_bodies_get_400(w: World, body: bytes) -> None:
 
 
 async def test_a_body_over_25_mb_gets_413(w: World) -> None:
-    resp = await w.deliver("ping", b"{" + b" " * (25 * 1024 * 1024 + 1) + b"}")
-    assert resp.status == 413
+    body = b"{" + b" " * (25 * MB + 1) + b"}"
+    head = {
+        "X-GitHub-Event": "ping",
+        "X-GitHub-Delivery": "d-big",
+        "X-Hub-Signature-256": _signature(body),
+        "Content-Type": "application/json",
+        "Content-Length": str(len(body)),
+    }
+    assert await _raw(w, head, body) == 413
 
 
 async def test_an_unhandled_event_makes_no_api_call(w: World) -> None:
@@ -76,19 +130,258 @@ async def test_a_redelivery_is_not_processed_twice(w: World) -> None:
 
 
 async def test_healthz_answers_json(w: World) -> None:
-    import aiohttp
-
     async with aiohttp.ClientSession() as s, s.get(f"{w.bot_url}/healthz") as resp:
         assert resp.status == 200
         assert (await resp.json())["status"] == "ok"
 
 
 async def test_metrics_count_deliveries(w: World) -> None:
-    import aiohttp
-
     await w.deliver("ping", PING)
     await w.deliver("ping", PING, secret="wrong")
     async with aiohttp.ClientSession() as s, s.get(f"{w.bot_url}/metrics") as resp:
         text = await resp.text()
     assert 'ringbot_webhook_deliveries_total{event="ping",outcome="accepted"} 1.0' in text
     assert 'ringbot_webhook_deliveries_total{event="ping",outcome="rejected_401"} 1.0' in text
+
+
+# Hostile and malformed input: cheap refusals, bounded memory, 4xx and never 5xx.
+
+
+async def test_an_unsigned_body_is_refused_before_it_is_read(w: World) -> None:
+    # 24 MB announced, none sent: only an answer that does not wait for the body arrives.
+    status = await _raw(w, {"X-GitHub-Event": "ping", "Content-Length": str(24 * MB)}, timeout=5)
+    assert status == 401
+
+
+async def test_a_declared_length_over_25_mb_is_refused_before_it_is_read(w: World) -> None:
+    head = {"X-Hub-Signature-256": "sha256=" + "0" * 64, "Content-Length": str(25 * MB + 1)}
+    assert await _raw(w, head, timeout=5) == 413
+
+
+async def test_a_refused_sender_that_hangs_up_is_forgotten_within_seconds(w: World) -> None:
+    assert w.runner is not None and w.runner.server is not None
+    for _ in range(20):  # each announces 24 MB, sends none of it, and hangs up once refused
+        assert await _raw(w, {"Content-Length": str(24 * MB)}) == 401
+    await asyncio.sleep(2)
+    assert w.runner.server.connections == []
+
+
+async def test_a_chunked_body_over_25_mb_gets_413(w: World) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        piece = b" " * MB
+        for _ in range(26):
+            yield piece
+
+    headers = {"X-GitHub-Event": "ping", "X-Hub-Signature-256": "sha256=" + "0" * 64}
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(f"{w.bot_url}/webhook", data=chunks(), headers=headers) as resp,
+    ):
+        assert resp.status == 413
+
+
+async def test_at_most_a_few_large_unverified_bodies_are_held_at_once(w: World) -> None:
+    senders, size, piece = 12, 8 * MB, b" " * (64 * 1024)
+
+    async def send_large_body() -> int:
+        host, port = w.bot_url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            b"POST /webhook HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: ping\r\n"
+            b"X-Hub-Signature-256: sha256=" + b"0" * 64 + b"\r\n"
+            b"Content-Length: %d\r\n\r\n" % size
+        )
+        for _ in range(size // len(piece)):
+            writer.write(piece)
+            await writer.drain()  # the sender holds one piece at a time, so the bot's share counts
+        status_line = await reader.readline()
+        writer.close()
+        return int(status_line.split()[1])
+
+    tracemalloc.start()
+    try:
+        statuses = await asyncio.gather(*(send_large_body() for _ in range(senders)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert statuses == [401] * senders
+    assert peak < 4 * size  # two bodies being read, and slack; not twelve
+
+
+async def test_small_deliveries_are_not_held_up_by_large_ones(w: World) -> None:
+    host, port = w.bot_url.removeprefix("http://").split(":")
+    stalled = []
+    for _ in range(4):  # more large senders than slots, each stuck halfway
+        _, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            b"POST /webhook HTTP/1.1\r\nHost: x\r\nX-Hub-Signature-256: sha256="
+            + b"0" * 64
+            + b"\r\nContent-Length: %d\r\n\r\n" % (4 * MB)
+            + b" " * MB
+        )
+        stalled.append(writer)
+    try:
+        async with asyncio.timeout(5):
+            resp = await w.deliver("ping", PING)
+        assert resp.status == 202
+    finally:
+        for writer in stalled:
+            writer.transport.abort()
+
+
+async def test_a_stalled_large_body_gives_up_its_slot(w: World) -> None:
+    w.bot.receiver.large_body_seconds = 0.5
+    head = {"X-Hub-Signature-256": "sha256=" + "0" * 64, "Content-Length": str(4 * MB)}
+    assert await _raw(w, head, b" " * MB, timeout=5) == 408
+
+
+async def test_a_large_body_that_cannot_get_a_slot_in_time_gets_503(w: World) -> None:
+    host, port = w.bot_url.removeprefix("http://").split(":")
+    stalled = []
+    for _ in range(2):  # every slot taken by a body that stops halfway
+        _, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            b"POST /webhook HTTP/1.1\r\nHost: x\r\nX-Hub-Signature-256: sha256="
+            + b"0" * 64
+            + b"\r\nContent-Length: %d\r\n\r\n" % (4 * MB)
+            + b" " * MB
+        )
+        stalled.append(writer)
+    try:
+        await asyncio.sleep(0.2)
+        w.bot.receiver.large_body_seconds = 0.3
+        head = {"X-Hub-Signature-256": "sha256=" + "0" * 64, "Content-Length": str(2 * MB)}
+        assert await _raw(w, head, b" " * (2 * MB), timeout=5) == 503
+    finally:
+        for writer in stalled:
+            writer.transport.abort()
+
+
+async def test_random_event_names_share_one_metrics_label(w: World) -> None:
+    async def unsigned(event: str) -> None:
+        async with (
+            aiohttp.ClientSession() as s,
+            s.post(f"{w.bot_url}/webhook", headers={"X-GitHub-Event": event}) as resp,
+        ):
+            assert resp.status == 401
+
+    await unsigned("made-up-0")
+    lines = len((await _metrics_text(w)).splitlines())
+    for n in range(1, 50):
+        await unsigned(f"made-up-{n}")
+    text = await _metrics_text(w)
+    assert 'ringbot_webhook_deliveries_total{event="other",outcome="rejected_401"} 50.0' in text
+    assert len(text.splitlines()) == lines
+
+
+async def test_every_event_in_the_app_manifest_has_its_own_metrics_label(w: World) -> None:
+    manifest = yaml.safe_load((ROOT / "app.yml").read_text())
+    async with aiohttp.ClientSession() as s:
+        for event in manifest["default_events"]:
+            async with s.post(f"{w.bot_url}/webhook", headers={"X-GitHub-Event": event}) as r:
+                assert r.status == 401
+    text = await _metrics_text(w)
+    for event in manifest["default_events"]:
+        assert f'ringbot_webhook_deliveries_total{{event="{event}",outcome="rejected_401"}}' in text
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        pytest.param("sha256=" + "é" * 64, id="non-ascii"),
+        pytest.param("sha256=" + "0" * 63, id="too-short"),
+        pytest.param("sha256=" + "0 " * 32, id="spaced-hex"),
+        pytest.param("sha256=" + "g" * 64, id="not-hex"),
+    ],
+)
+async def test_a_malformed_signature_is_refused_with_401(w: World, signature: str) -> None:
+    resp = await w.deliver("ping", PING, headers={"X-Hub-Signature-256": signature})
+    assert resp.status == 401
+
+
+async def test_a_header_with_undecodable_bytes_is_not_a_crash(w: World) -> None:
+    body = orjson.dumps(PING)
+    head = {
+        "X-GitHub-Event": b"p\xffng",
+        "X-GitHub-Delivery": b"\xfe\xff",
+        "X-Hub-Signature-256": _signature(body),
+        "Content-Type": "application/json",
+        "Content-Length": str(len(body)),
+    }
+    assert await _raw(w, head, body) == 202
+    assert 'event="other",outcome="accepted"' in await _metrics_text(w)
+
+
+async def test_header_names_are_matched_in_any_case(w: World) -> None:
+    body = orjson.dumps(PING)
+    headers = {
+        "x-github-event": "ping",
+        "X-GITHUB-DELIVERY": "d-case",
+        "x-hub-signature-256": _signature(body),
+        "content-type": "application/json",
+    }
+    resp = await w.deliver("ping", body, headers=headers)
+    assert resp.status == 202
+
+
+BASE = {
+    "installation": {"id": 1},
+    "repository": {"full_name": "acme/widgets", "default_branch": "main"},
+    "sender": {"login": "bob", "type": "User"},
+}
+WRONG_TYPES = [
+    pytest.param(
+        "check_run",
+        {"action": "completed", "check_run": {"app": "ci", "head_sha": "a" * 40}},
+        id="check-run-app-a-string",
+    ),
+    pytest.param("push", {"ref": "refs/heads/main", "commits": [1, 2]}, id="push-commits-numbers"),
+    pytest.param(
+        "issue_comment",
+        {
+            "action": "created",
+            "comment": {"id": 1, "user": "bob", "body": "/status"},
+            "issue": {"number": 1, "pull_request": {}},
+        },
+        id="comment-user-a-string",
+    ),
+    pytest.param(
+        "push", {"ref": "refs/heads/main", "repository": "acme/widgets"}, id="repository-a-string"
+    ),
+]
+
+
+@pytest.mark.parametrize(("event", "fields"), WRONG_TYPES)
+async def test_a_signed_payload_with_a_wrong_type_gets_400(
+    w: World, event: str, fields: dict[str, Any]
+) -> None:
+    resp = await w.deliver(event, {**BASE, **fields})
+    assert resp.status == 400
+
+
+async def test_a_malformed_payload_is_one_json_warning_without_a_traceback(
+    w: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        await w.deliver("push", {**BASE, "ref": "refs/heads/main", "commits": [1]}, delivery="d-m")
+    lines = [
+        (r.levelname, fields.get("error"))
+        for r in caplog.records
+        if (fields := getattr(r, "fields", {})).get("delivery") == "d-m"
+    ]
+    assert lines == [("WARNING", "AttributeError")]
+    assert not any(r.exc_info for r in caplog.records)
+
+
+async def test_an_unexpected_failure_is_a_bare_500_and_one_json_line(
+    w: World, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(w.bot.metrics, "registry", None)  # a bug on our side, not bad input
+    with caplog.at_level(logging.INFO):
+        async with aiohttp.ClientSession() as s, s.get(f"{w.bot_url}/metrics") as resp:
+            assert (resp.status, await resp.text()) == (500, "")
+    (record,) = [r for r in caplog.records if r.getMessage() == "request failed"]
+    line = JsonFormatter().format(record)
+    assert "\n" not in line
+    assert orjson.loads(line)["path"] == "/metrics"
+    assert "Traceback" in orjson.loads(line)["error"]

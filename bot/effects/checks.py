@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
 from ..context import Ctx
 from ..logs import log
+from ..messages.text import CHECK_NAME, CHECK_SUMMARY, CHECK_TEXT, CHECK_TITLE, cut, defuse, shorten
 from . import write_once
 
 
@@ -21,6 +22,17 @@ class CheckOutput:
     title: str
     summary: str
     text: str = ""
+
+
+def fitted(want: CheckOutput) -> CheckOutput:
+    """What GitHub accepts of `want`: no marker of its own, every field cut to GitHub's limit."""
+    return replace(
+        want,
+        name=shorten(want.name, CHECK_NAME),
+        title=shorten(defuse(want.title), CHECK_TITLE),
+        summary=cut(defuse(want.summary), CHECK_SUMMARY),
+        text=cut(defuse(want.text), CHECK_TEXT),
+    )
 
 
 def unchanged(run: dict[str, Any], want: CheckOutput) -> bool:
@@ -39,6 +51,7 @@ async def publish_check(
     ctx: Ctx, sha: str, want: CheckOutput, existing: dict[str, Any] | None
 ) -> bool:
     """Make the App's check run `want.name` on `sha` say `want`; True if something was written."""
+    want = fitted(want)  # compared as written, or a cut text would be rewritten every time
     if existing is not None and unchanged(existing, want):
         return False
     body: dict[str, Any] = {
@@ -71,6 +84,7 @@ async def publish_check(
 
 async def find_own_run(ctx: Ctx, sha: str, name: str) -> dict[str, Any] | None:
     """The App's newest check run with that name on the commit, if any."""
+    name = shorten(name, CHECK_NAME)  # as `publish_check` named it
     url = (
         f"/repos/{ctx.repo}/commits/{sha}/check-runs"
         f"?check_name={quote(name, safe='')}&app_id={ctx.identity.app_id}&filter=latest"

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from ..config import RingConfig
 from ..context import Ctx
 from ..logs import log
+from ..messages.text import DEPLOYMENT_DESCRIPTION, shorten
 from . import write_once
 
 
@@ -27,7 +28,7 @@ async def create_deployment(
         "required_contexts": [],  # ringbot has already checked them
         "production_environment": ring.production,
         "transient_environment": False,
-        "description": f"ringbot: {reason}"[:140],
+        "description": shorten(f"ringbot: {reason}", DEPLOYMENT_DESCRIPTION),
         "payload": {"ring": ring.name, "release": sha, "reason": reason},
     }
 

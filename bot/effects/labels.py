@@ -9,6 +9,7 @@ from gidgethub import BadRequest
 
 from ..context import Ctx
 from ..logs import log
+from ..messages.text import LABEL_DESCRIPTION, LABEL_NAME, shorten
 from . import write_once
 from .replies import remove_label
 
@@ -32,12 +33,17 @@ async def _label_exists(ctx: Ctx, name: str) -> bool | None:
 
 async def ensure_label(ctx: Ctx, name: str, color: str, description: str) -> None:
     """The repository has the label (with our colour when we are the ones creating it)."""
+    name = shorten(name, LABEL_NAME)
 
     async def create() -> bool:
         try:
             await ctx.gh.post(
                 f"/repos/{ctx.repo}/labels",
-                data={"name": name, "color": color, "description": description[:100]},
+                data={
+                    "name": name,
+                    "color": color,
+                    "description": shorten(description, LABEL_DESCRIPTION),
+                },
             )
         except BadRequest as exc:
             if not already_exists(exc):
@@ -49,6 +55,7 @@ async def ensure_label(ctx: Ctx, name: str, color: str, description: str) -> Non
 
 async def add_label(ctx: Ctx, number: int, name: str) -> None:
     """Put a label on a pull request; adding one it already has changes nothing on GitHub."""
+    name = shorten(name, LABEL_NAME)
 
     async def attempt() -> bool:
         await ctx.gh.post(f"/repos/{ctx.repo}/issues/{number}/labels", data={"labels": [name]})
@@ -73,6 +80,9 @@ async def move_label(
 ) -> None:
     """The new ring label on first (so the pull request is never without one), then the old off."""
     if add is not None:
+        add = shorten(add, LABEL_NAME)
+        # A name cut to GitHub's limit may be the one already on: never take off what was put on.
+        remove = tuple(n for n in remove if shorten(n, LABEL_NAME).casefold() != add.casefold())
         await ensure_label(ctx, add, color, description)
         await add_label(ctx, number, add)
     for name in remove:

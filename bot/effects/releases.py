@@ -13,6 +13,7 @@ from gidgethub import BadRequest
 
 from ..context import Ctx
 from ..logs import log
+from ..messages.text import RELEASE_BODY, RELEASE_NAME, cut, defuse, shorten
 from ..policy.visibility import PublishedRelease
 from . import write_once
 from .labels import already_exists
@@ -47,6 +48,8 @@ async def publish_release(ctx: Ctx, *, tag: str, sha: str, name: str, body: str)
     """Publish the GitHub Release `tag` at exactly `sha`; True when this call created it."""
     if await release_by_tag(ctx, tag) is not None:
         return False
+    name = shorten(name, RELEASE_NAME)
+    body = cut(defuse(body), RELEASE_BODY)  # the notes echo titles people wrote
 
     async def create() -> bool:
         try:

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from gidgethub import BadRequest
 
 from ..context import Ctx
+from ..messages.text import COMMENT_BODY, LABEL_NAME, cut, defuse, hidden, shorten
 from . import write_once
 
 
@@ -24,9 +25,16 @@ async def react(ctx: Ctx, comment_id: int, content: str) -> bool:
     return status == 201
 
 
+def comment_body(body: str, marker: str) -> str:
+    """The comment `reply` writes: the body with no marker of its own, cut to GitHub's limit if
+    need be, then our marker, which is never cut (it is how the comment is found again)."""
+    return cut(defuse(body), COMMENT_BODY, keep=f"\n\n{hidden(marker)}")
+
+
 async def find_reply(ctx: Ctx, number: int, marker: str) -> dict[str, Any] | None:
     """Our earlier comment carrying `marker` on the pull request, if any."""
     url = f"/repos/{ctx.repo}/issues/{number}/comments?per_page=100"
+    marker = hidden(marker)
     async for comment in ctx.gh.getiter(url):
         if marker in (comment.get("body") or "") and (
             (comment.get("user") or {}).get("login", "").lower() == ctx.identity.bot_login.lower()
@@ -39,7 +47,7 @@ async def reply(
     ctx: Ctx, number: int, body: str, *, marker: str, check_first: bool
 ) -> dict[str, Any]:
     """Post (or, when one exists and `check_first`, edit) our marked reply on the pull request."""
-    text = f"{body}\n\n{marker}"
+    text = comment_body(body, marker)
     if check_first:
         found = await find_reply(ctx, number, marker)
         if found is not None:
@@ -63,6 +71,7 @@ async def reply(
 
 async def remove_label(ctx: Ctx, number: int, label: str) -> None:
     """Take a label off a pull request; one already gone is fine."""
+    label = shorten(label, LABEL_NAME)  # as `add_label` put it on
     try:
         await ctx.gh.delete(f"/repos/{ctx.repo}/issues/{number}/labels/{quote(label, safe='')}")
     except BadRequest as exc:

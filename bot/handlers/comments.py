@@ -4,6 +4,7 @@ comments, and `promote:<ring>` labels. Each runs: snapshot -> decide -> apply ->
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from gidgethub import BadRequest, routing, sansio
@@ -30,6 +31,7 @@ from ..policy.rings import (
     newest,
     rejection_of,
 )
+from ..snapshot import parse_time
 from ..webhook import Triage
 from ..work import CommandKey, LabelKey
 from . import events, features, visibility
@@ -56,8 +58,16 @@ async def comment_created(event: sansio.Event, triage: Triage) -> None:
             int(comment["id"]),
             str(user.get("login", "")),
             str(comment.get("body") or ""),
+            _timestamp(comment.get("created_at")),
         )
     )
+
+
+def _timestamp(value: object) -> str:
+    """A GitHub timestamp from a payload, checked now so that a job never meets a bad one."""
+    if not isinstance(value, str) or parse_time(value) is None:
+        raise ValueError("a timestamp is missing")
+    return value
 
 
 @router.register("pull_request", action="labeled")
@@ -75,8 +85,18 @@ async def labeled(event: sansio.Event, triage: Triage) -> None:
             int(data["pull_request"]["number"]),
             name,
             str(sender.get("login", "")),
+            _timestamp(data["pull_request"].get("updated_at")),
         )
     )
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asked, with what permission, and when they wrote the command."""
+
+    login: str
+    permission: Permission
+    written_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -96,7 +116,10 @@ async def command_job(ctx: Ctx, key: CommandKey) -> None:
         return
     # 200 instead of 201 means we saw this comment before (a redelivery): look before writing.
     first_time = await react(ctx, key.comment_id, "eyes")
-    outcomes = [await run_safely(ctx, config, key.number, key.author, item) for item in parsed]
+    written_at = parse_time(key.written_at)
+    outcomes = [
+        await run_safely(ctx, config, key.number, key.author, item, written_at) for item in parsed
+    ]
     text = "\n\n".join(o.text for o in outcomes)
     await reply(
         ctx,
@@ -116,13 +139,15 @@ async def label_job(ctx: Ctx, key: LabelKey) -> None:
     command = parse_label(key.label, rings)
     if command is None:
         return
-    outcome = await run_safely(ctx, config, key.number, key.actor, command)
+    outcome = await run_safely(
+        ctx, config, key.number, key.actor, command, parse_time(key.written_at)
+    )
     # One reply per label and person: a retried job edits it instead of replying twice.
     marker = f"<!-- ringbot:label:{key.label}:{key.actor} -->"
     await reply(
         ctx,
         key.number,
-        f"@{key.actor} (label `{key.label}`)\n\n{outcome.text}",
+        say.render_label_reply(key.actor, key.label, outcome.text),
         marker=marker,
         check_first=True,
     )
@@ -130,11 +155,16 @@ async def label_job(ctx: Ctx, key: LabelKey) -> None:
 
 
 async def run_safely(
-    ctx: Ctx, config: Config | ConfigErrors, number: int, actor: str, item: Command | CommandError
+    ctx: Ctx,
+    config: Config | ConfigErrors,
+    number: int,
+    actor: str,
+    item: Command | CommandError,
+    written_at: datetime | None = None,
 ) -> Outcome:
     """Run one command; a missing ring environment is a refusal with what to do, not a crash."""
     try:
-        return await run(ctx, config, number, actor, item)
+        return await run(ctx, config, number, actor, item, written_at)
     except EnvironmentMissing as exc:
         log(30, "ring environment missing", repo=ctx.repo, environment=exc.environment)
         return Outcome(f"😕 {exc}", True)
@@ -151,9 +181,15 @@ async def run_safely(
 
 
 async def run(
-    ctx: Ctx, config: Config | ConfigErrors, number: int, actor: str, item: Command | CommandError
+    ctx: Ctx,
+    config: Config | ConfigErrors,
+    number: int,
+    actor: str,
+    item: Command | CommandError,
+    written_at: datetime | None = None,
 ) -> Outcome:
-    """Run one parsed command and say what happened."""
+    """Run one parsed command and say what happened; it acts on the releases current when it
+    was `written_at`."""
     if isinstance(config, ConfigErrors):
         errors = "\n".join(f"- {e}" for e in config.errors)
         return Outcome(
@@ -175,14 +211,15 @@ async def run(
         text, refused = await features.command(ctx, config, actor, permission, item)
         return Outcome(text, refused)
     pull = await snapshot.pull_request(ctx, number)
+    asker = Asker(actor, permission, written_at)
     if item.name == "promote" and item.ring:
-        return await promote(ctx, config, pull, actor, permission, item.ring)
+        return await promote(ctx, config, pull, asker, item.ring)
     if item.name == "approve":
-        return await sign_off(ctx, config, pull, actor, permission, item.ring)
+        return await sign_off(ctx, config, pull, asker, item.ring)
     if item.name == "reject":
-        return await reject(ctx, config, pull, actor, permission, item.ring, item.reason)
+        return await reject(ctx, config, pull, asker, item.ring, item.reason)
     if item.name == "rollback" and item.ring:
-        return await rollback(ctx, config, pull, actor, permission, item.ring)
+        return await rollback(ctx, config, pull, asker, item.ring)
     text, refused = await features.command(ctx, config, actor, permission, item)
     return Outcome(text, refused)
 
@@ -195,14 +232,18 @@ async def _contained(ctx: Ctx, pull: PullRequest, state: RingState) -> bool | No
 
 
 async def promote(
-    ctx: Ctx, config: Config, pull: PullRequest, actor: str, permission: Permission, target: str
+    ctx: Ctx, config: Config, pull: PullRequest, asker: Asker, target: str
 ) -> Outcome:
     """`/promote <ring>`: deploy the previous ring's current release, if the rules allow."""
     ring = config.ring(target)
     before = config.previous(ring) if ring else None
     deployments = await ring_snapshot.recent_deployments(ctx)
-    previous = await ring_snapshot.ring_state(ctx, before, deployments) if before else None
-    into = await ring_snapshot.ring_state(ctx, ring, deployments) if ring else None
+    previous = (
+        await ring_snapshot.ring_state(ctx, config, before, deployments, back_to=asker.written_at)
+        if before
+        else None
+    )
+    into = await ring_snapshot.ring_state(ctx, config, ring, deployments) if ring else None
     contained = await _contained(ctx, pull, previous) if previous else None
     signers = await ring_snapshot.signer_permissions(ctx, ring, previous) if ring else None
 
@@ -212,13 +253,14 @@ async def promote(
         target=target,
         previous=previous,
         target_state=into,
-        actor=actor,
-        actor_permission=permission,
+        actor=asker.login,
+        actor_permission=asker.permission,
         signer_permissions=signers,
         pr_merged=pull.merged,
         pr_contained=contained,
         now=ctx.now(),
         bot_login=ctx.identity.bot_login,
+        written_at=asker.written_at,
     )
     decision = decide()
     if decision.should_deploy and decision.sha:
@@ -229,18 +271,18 @@ async def promote(
         decision = decide(elsewhere=others) if others else decision
     deployment_id = None
     if decision.should_deploy and into is not None and decision.sha:
-        deployment_id = await enter(ctx, config, into, decision.sha, f"/promote by @{actor}")
+        deployment_id = await enter(ctx, config, into, decision.sha, f"/promote by @{asker.login}")
     return Outcome(
         say.render_promotion(config, decision, deployment_id=deployment_id), not decision.allowed
     )
 
 
 async def _rings_with_containment(
-    ctx: Ctx, config: Config, pull: PullRequest, ring: str | None
+    ctx: Ctx, config: Config, pull: PullRequest, asker: Asker, ring: str | None
 ) -> tuple[list[RingState], dict[str, bool]]:
     """Every ring's state, and whether its current release holds the PR (only the named ring,
     when one is named; the default needs them all)."""
-    states = await ring_snapshot.all_rings(ctx, config)
+    states = await ring_snapshot.all_rings(ctx, config, back_to=asker.written_at)
     contained: dict[str, bool] = {}
     checked: dict[str, bool] = {}  # release SHA -> answer: rings often share a release
     for state in states:
@@ -254,50 +296,48 @@ async def _rings_with_containment(
 
 
 async def sign_off(
-    ctx: Ctx,
-    config: Config,
-    pull: PullRequest,
-    actor: str,
-    permission: Permission,
-    ring: str | None,
+    ctx: Ctx, config: Config, pull: PullRequest, asker: Asker, ring: str | None
 ) -> Outcome:
     """`/approve [ring]`: record a sign-off on that ring's current release."""
-    states, contained = await _rings_with_containment(ctx, config, pull, ring)
-    decision = decide_signoff(
+    states, contained = await _rings_with_containment(ctx, config, pull, asker, ring)
+    decide = partial(
+        decide_signoff,
         config=config,
         ring=ring,
         rings=states,
         pr_contained_in=contained,
-        actor=actor,
-        actor_permission=permission,
+        actor=asker.login,
+        actor_permission=asker.permission,
         now=ctx.now(),
         bot_login=ctx.identity.bot_login,
+        written_at=asker.written_at,
     )
+    decision = decide(release_authors=frozenset())
+    if decision.should_write and decision.ring and "author" in decision.ring.signoff_not:
+        # Only a sign-off that would be written needs to know who wrote the release's changes.
+        authors = await visibility.release_authors(ctx, config, decision.sha or "", decision.ring)
+        decision = decide(release_authors=authors)
     if decision.should_write and decision.deployment_id is not None:
         await deploy.record(ctx, decision.deployment_id, "success", decision.description)
-    return Outcome(say.render_signoff(config, decision, actor), not decision.allowed)
+    return Outcome(say.render_signoff(config, decision, asker.login), not decision.allowed)
 
 
 async def reject(
-    ctx: Ctx,
-    config: Config,
-    pull: PullRequest,
-    actor: str,
-    permission: Permission,
-    ring: str | None,
-    reason: str,
+    ctx: Ctx, config: Config, pull: PullRequest, asker: Asker, ring: str | None, reason: str
 ) -> Outcome:
     """`/reject [ring] <reason>`: mark the release rejected on every deployment it has."""
-    states, contained = await _rings_with_containment(ctx, config, pull, ring)
+    actor = asker.login
+    states, contained = await _rings_with_containment(ctx, config, pull, asker, ring)
     decision = decide_rejection(
         config=config,
         ring=ring,
         rings=states,
         pr_contained_in=contained,
         actor=actor,
-        actor_permission=permission,
+        actor_permission=asker.permission,
         reason=reason,
         bot_login=ctx.identity.bot_login,
+        written_at=asker.written_at,
     )
     if decision.allowed and decision.sha:
         # Deployments of this SHA beyond the first page of any ring are read by SHA.
@@ -323,9 +363,7 @@ async def reject(
     return Outcome(say.render_rejection(decision, actor, reason), not decision.allowed)
 
 
-async def rollback(
-    ctx: Ctx, config: Config, pull: PullRequest, actor: str, permission: Permission, ring: str
-) -> Outcome:
+async def rollback(ctx: Ctx, config: Config, pull: PullRequest, asker: Asker, ring: str) -> Outcome:
     """`/rollback <ring>`: redeploy the ring's previous good, unrejected release."""
     states = await ring_snapshot.all_rings(ctx, config, whole=True)
     target = next((s for s in states if s.ring.name == ring), None)
@@ -339,14 +377,17 @@ async def rollback(
         ring=ring,
         ring_state=state,
         rejected_shas=rejected,
-        actor_permission=permission,
+        actor_permission=asker.permission,
         bot_login=ctx.identity.bot_login,
         pr_contained=await _rolled_back_contains(ctx, pull, state),
-        actor=actor,
+        actor=asker.login,
+        written_at=asker.written_at,
     )
     deployment_id = None
     if decision.should_deploy and decision.sha:
-        deployment_id = await enter(ctx, config, state, decision.sha, f"/rollback by @{actor}")
+        deployment_id = await enter(
+            ctx, config, state, decision.sha, f"/rollback by @{asker.login}"
+        )
     return Outcome(say.render_rollback(decision, deployment_id=deployment_id), not decision.allowed)
 
 

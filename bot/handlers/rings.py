@@ -10,12 +10,15 @@ from gidgethub import routing, sansio
 from .. import ring_snapshot, snapshot
 from ..config import Config, ConfigErrors
 from ..context import Ctx
+from ..effects.checks import CheckOutput, find_own_run, publish_check
 from ..effects.deployments import create_deployment
 from ..effects.protection import answer_protection_rule
-from ..ledger import live_since
+from ..effects.replies import find_reply, reply
+from ..effects.variables import EnvironmentMissing
+from ..ledger import live_since, same_login
 from ..logs import log
-from ..models import PullRequest
-from ..policy.gate import GateInput, evaluate_gate
+from ..messages.blocked import render_blocked, render_blocked_check
+from ..messages.visibility import RELEASE_CHECK, STATUS_MARKER
 from ..policy.rings import RingState, current_release, decide_auto_entry, decide_protection_rule
 from ..webhook import Triage
 from ..work import ProtectionKey, RingsKey
@@ -89,16 +92,6 @@ async def enter(ctx: Ctx, config: Config, state: RingState, sha: str, reason: st
     return await create_deployment(ctx, state.ring, sha, reason=reason, newer_than=newest_seen)
 
 
-async def is_green(ctx: Ctx, sha: str, config: Config) -> bool:
-    """Every build on the commit passed, read as strictly as the merge gate reads them."""
-    _, checks = await snapshot.builds(ctx, sha, memo_ok=False)
-    commit = PullRequest(
-        repo=ctx.repo, number=0, author="", head_sha=sha, base_ref="", default_branch=""
-    )
-    decision = evaluate_gate(GateInput(commit, tuple(checks), (), config, merge_group=True))
-    return decision.conclusion == "success"
-
-
 async def rings_job(ctx: Ctx, key: RingsKey) -> None:
     """Converge the auto rings: deploy what the rules allow, nothing else."""
     config = await snapshot.load_config(ctx)
@@ -110,13 +103,13 @@ async def rings_job(ctx: Ctx, key: RingsKey) -> None:
     deployments = await ring_snapshot.recent_deployments(ctx)
     previous: RingState | None = None
     for index, ring in enumerate(config.rings):
-        state = await ring_snapshot.ring_state(ctx, ring, deployments)
+        state = await ring_snapshot.ring_state(ctx, config, ring, deployments)
         if ring.auto:
             candidate = None
             if index == 0:
                 # Reading the builds again is only needed for a commit the ring does not have.
                 known = any(d.sha == head_sha for d in state.deployments[:1])
-                if known or await is_green(ctx, head_sha, config):
+                if known or await ring_snapshot.builds_green(ctx, head_sha, config):
                     candidate = head_sha
             signers = await ring_snapshot.signer_permissions(ctx, ring, previous)
 
@@ -139,7 +132,13 @@ async def rings_job(ctx: Ctx, key: RingsKey) -> None:
                 )
                 decision = decide(elsewhere=others) if others else decision
             if decision.should_deploy and decision.sha:
-                await enter(ctx, config, state, decision.sha, "automatic entry")
+                try:
+                    await enter(ctx, config, state, decision.sha, "automatic entry")
+                except EnvironmentMissing as exc:
+                    # Every event would crash here again and nobody would know: say it once
+                    # where people look, with the fix, and wait for the next event.
+                    log(30, "ring environment missing", repo=ctx.repo, environment=exc.environment)
+                    await say_blocked(ctx, decision.sha, ring.name, str(exc))
                 return  # the ring after this one waits for this deployment's result
             if [r.code for r in decision.refusals] == ["baking"] and previous is not None:
                 # Only the bake time stands in the way: look again the moment it is over.
@@ -149,6 +148,29 @@ async def rings_job(ctx: Ctx, key: RingsKey) -> None:
                     left = (since + ring.bake - ctx.now()).total_seconds()
                     ctx.later(key, left + 1)
         previous = state
+
+
+async def say_blocked(ctx: Ctx, sha: str, ring: str, problem: str) -> None:
+    """Show that `sha` cannot enter `ring`: on its release check run and on the status comment
+    of each pull request it merged. Both writes happen only when the text is not there yet."""
+    title, summary = render_blocked_check(ring, sha, problem)
+    want = CheckOutput(RELEASE_CHECK, "completed", "action_required", title, summary)
+    await publish_check(ctx, sha, want, await find_own_run(ctx, sha, RELEASE_CHECK))
+    notice = render_blocked(ring, sha, problem)
+    pulls = await ctx.gh.getitem(f"/repos/{ctx.repo}/commits/{sha}/pulls")
+    for pull in pulls:
+        if not pull.get("merged_at") or pull.get("merge_commit_sha") != sha:
+            continue
+        number = int(pull["number"])
+        found = await find_reply(ctx, number, STATUS_MARKER)
+        body = str((found or {}).get("body") or "")
+        if body.startswith(notice):
+            continue  # said already (only ringbot's own text can start its status comment)
+        # The status comment keeps its table; the notice goes on top until the ring is entered
+        # and the table is drawn again.
+        text = body.replace(f"\n\n{STATUS_MARKER}", "").strip()
+        text = f"{notice}\n\n{text}" if text else notice
+        await reply(ctx, number, text, marker=STATUS_MARKER, check_first=True)
 
 
 async def protection_job(ctx: Ctx, key: ProtectionKey) -> None:
@@ -167,8 +189,17 @@ async def protection_job(ctx: Ctx, key: ProtectionKey) -> None:
     else:
         deployments = await ring_snapshot.recent_deployments(ctx)
         before = config.previous(ring)
-        previous = await ring_snapshot.ring_state(ctx, before, deployments) if before else None
-        target = await ring_snapshot.ring_state(ctx, ring, deployments)
+        previous = (
+            await ring_snapshot.ring_state(ctx, config, before, deployments) if before else None
+        )
+        target = await ring_snapshot.ring_state(ctx, config, ring, deployments)
+        # The first ring takes only a release: a commit on the default branch whose builds
+        # passed. (Later rings take only the previous ring's current release, a release too.)
+        ours = any(
+            d.sha == key.sha and same_login(d.creator, ctx.identity.bot_login)
+            for d in target.deployments
+        )
+        release = before is not None or ours or await ring_snapshot.is_release(ctx, config, key.sha)
         decision = decide_protection_rule(
             config=config,
             ring=ring,
@@ -181,11 +212,9 @@ async def protection_job(ctx: Ctx, key: ProtectionKey) -> None:
             elsewhere=await ring_snapshot.elsewhere(
                 ctx, config, key.sha, deployments, (previous, target)
             ),
+            sha_is_release=release,
         )
         approved, comment = decision.approved, decision.comment
-        if approved and before is None and not await is_green(ctx, key.sha, config):
-            # The first ring takes a commit only once its builds are green, as ringbot would.
-            approved, comment = False, f"ringbot: the builds of `{key.sha[:7]}` are not green"
     await answer_protection_rule(ctx, key.run_id, key.environment, approved, comment)
 
 

@@ -253,6 +253,18 @@ async def _publish(ctx: Ctx, config: Config, view: View) -> None:
     await publish_release(ctx, tag=due.tag, sha=view.sha, name=due.tag, body=notes)
 
 
+async def release_authors(
+    ctx: Ctx, config: Config, sha: str, ring: RingConfig
+) -> frozenset[str] | None:
+    """Who wrote the pull requests the release brings into `ring`; None when it cannot be told."""
+    view = await _read(
+        ctx, config, await ring_snapshot.default_branch(ctx), sha, (ring,), all_of=False
+    )
+    if view is None:
+        return None
+    return frozenset(p.author for p in view.affected)
+
+
 async def rejected(ctx: Ctx, config: Config, sha: str, ring: str, actor: str, reason: str) -> None:
     """Tell every pull request in the rejected release why it will not move on: one note each."""
     target = config.ring(ring)

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from bot.config import CONFIG_PATH, feature_variable
 from bot.messages.rings import render_refusals
+from bot.messages.text import code, inert
 from bot.policy.features import Cell, Cleared, FeatureDecision, FeatureTable, Override
-from bot.policy.rings import inert
 
 
 def when(moment: datetime) -> str:
@@ -21,17 +21,17 @@ def _state(enabled: bool) -> str:
 
 def _by(override: Override) -> str:
     # No ping: the table is read often, and the person already knows.
-    return f"@\u200b{override.by}, {when(override.at)}"
+    return f"{inert('@' + override.by)}, {when(override.at)}"
 
 
 def render_feature(decision: FeatureDecision, command: str) -> str:
     """The reply to `/feature <flag> on|off <ring>`."""
     flag, ring = decision.flag, decision.ring
     if flag is None or ring is None or not decision.allowed:
-        return render_refusals(f"Cannot change `{inert(command)}`:", decision.refusals)
+        return render_refusals(f"Cannot change {code(command)}:", decision.refusals)
     state = _state(decision.enabled)
     variable = f"`{feature_variable(flag)}={'true' if decision.enabled else 'false'}`"
-    where = f"on environment `{ring.environment}`"
+    where = f"on environment {code(ring.environment)}"
     if decision.outcome == "set":
         return (
             f"🎛️ `{flag}` is now **{state}** in {ring.name} ({variable} {where}); the config says "
@@ -55,7 +55,8 @@ def _cell(cell: Cell) -> str:
     text = f"**{_state(cell.enabled)}**" if cell.override else _state(cell.enabled)
     text += f" · override {_by(cell.override)}" if cell.override else " · config"
     if cell.drift:
-        found = f"`{cell.actual}`" if cell.actual is not None else "nothing"
+        # The value is whatever someone set on the environment; it sits in a table cell.
+        found = code(cell.actual, table=True) if cell.actual is not None else "nothing"
         text += f" ⚠️ environment has {found} until the next sync"
     return text
 
@@ -64,7 +65,7 @@ def render_cleared(cleared: Cleared) -> str:
     """One cleared override, for `/features` and the sync's log."""
     o = cleared.override
     return (
-        f"`{o.flag}` {_state(o.enabled)} in {o.ring} (override by {_by(o)}) was cleared "
+        f"{code(o.flag)} {_state(o.enabled)} in {o.ring} (override by {_by(o)}) was cleared "
         f"{when(cleared.at)}: {cleared.why}"
     )
 

@@ -6,10 +6,12 @@ import re
 from collections.abc import Sequence
 
 from bot.config import CONFIG_PATH
+from bot.messages.text import code, inert
 from bot.models import Mark
 from bot.policy.gate import GateDecision, Requirement
 
-# GitHub rejects a check-run summary over 65 535 characters; stay well below it.
+# The check-run writer cuts whatever is still over GitHub's limit (65 535 bytes); trimming whole
+# lines here first, below it, keeps the table and the next step readable.
 SUMMARY_LIMIT = 60_000
 LINKS_SHOWN = 20
 ERRORS_SHOWN = 50
@@ -32,7 +34,7 @@ def render_gate(decision: GateDecision) -> tuple[str, str]:
     fence = ""
     for requirement in decision.requirements:
         if requirement.key == "config" and requirement.mark is not Mark.PASS:
-            lines, fence = _config_errors(requirement.errors)
+            lines, fence = _config_errors(requirement.errors, requirement.error_count)
             body += ["", *lines]
     tail = ["", f"What to do next: {_next_step(decision.requirements)}"]
     return title, _fit(body, tail, fence)
@@ -56,23 +58,25 @@ def _links(links: Sequence[tuple[str, str]]) -> str:
 
 def _link(name: str, url: str) -> str:
     """A markdown link, or the bare name in code when there is no usable URL."""
+    # Check names come from other apps: shown inertly, and never ending the cell or the link.
     name = _clip(name, _LINK_NAME_CHARS)
     if not url or len(url) > _URL_CHARS:
-        return _cell(f"`{name.replace('`', '')}`")
-    text = name.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+        return code(name, table=True)
+    text = inert(name).replace("&#124;", "|").replace("[", "\\[").replace("]", "\\]")
     # Percent-encode what would end the link or the table cell early.
     target = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
     return _cell(f"[{text}]({target.replace('|', '%7C')})")
 
 
-def _config_errors(errors: Sequence[str]) -> tuple[list[str], str]:
+def _config_errors(errors: Sequence[str], total: int = 0) -> tuple[list[str], str]:
     """The exact configuration errors in a fenced block, what ringbot does meanwhile, the fence."""
     # Errors are shown exactly, but one per line.
     shown = [_clip(" ".join(error.splitlines()), _ERROR_CHARS) for error in errors[:ERRORS_SHOWN]]
     if len(errors) > ERRORS_SHOWN:
         shown.append(f"… and {len(errors) - ERRORS_SHOWN} more")
     fence = "`" * max(3, _longest_backtick_run(shown) + 1)
-    count = f"{len(errors)} error" if len(errors) == 1 else f"{len(errors)} errors"
+    total = total or len(errors)
+    count = f"{total:,} error" if total == 1 else f"{total:,} errors"
     lines = [
         f"**`{CONFIG_PATH}` is invalid** ({count}):",
         "",

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.config import Config
 from bot.ledger import FAILED, IN_FLIGHT, cd_state, cd_state_at
+from bot.messages.text import code, inert
 from bot.policy.rings import (
     Promotion,
     Refusal,
@@ -15,7 +16,6 @@ from bot.policy.rings import (
     SignOffDecision,
     current_release,
     humanise,
-    inert,
     live_since,
     newest,
     rejection,
@@ -25,6 +25,12 @@ from bot.policy.rings import (
 from bot.policy.visibility import reach
 
 NONE = "—"
+
+
+def render_label_reply(actor: str, label: str, text: str) -> str:
+    """The reply to a `promote:<ring>` label: who added it, the label as they named it, the text."""
+    # The label is anyone's text: in a code span it pings no one and holds no marker.
+    return f"@{actor} (label {code(label)})\n\n{text}"
 
 
 def render_refusals(title: str, refusals: Sequence[Refusal]) -> str:

@@ -13,7 +13,8 @@ from typing import Final
 
 from bot.config import Config
 from bot.ledger import Rejection
-from bot.policy.rings import humanise, inert, short
+from bot.messages.text import inert, one_line
+from bot.policy.rings import humanise, short
 from bot.policy.visibility import MergedPull, Row, declares_users, widest
 
 STATUS_MARKER: Final = "<!-- ringbot:status -->"
@@ -123,7 +124,8 @@ def render_release_check(
     moving = next((r for r in rows if r.state in ("deploying", "failed")), None)
     if rejected is not None and rejected.rejection is not None:
         # The ledger marks every deployment of a rejected release, so it names no single ring.
-        reason = inert(rejected.rejection.reason)
+        # A title is plain text: markdown escapes would show, and nothing in it pings.
+        reason = one_line(rejected.rejection.reason)
         title = f"Rejected: {reason}" if reason else "Rejected"
     elif moving is not None and moving.state == "failed":
         title = f"Deploy to {moving.ring.name} failed"

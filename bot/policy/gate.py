@@ -46,6 +46,7 @@ class Requirement:
     links: tuple[tuple[str, str], ...] = ()  # (name, url), e.g. failing checks
     action: str = ""  # what to do next, when the requirement is not met
     errors: tuple[str, ...] = ()  # the exact configuration errors, for key "config"
+    error_count: int = 0  # how many there are, listed or not (a huge file lists the first 100)
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def _decide(rules: Sequence[_Rule]) -> GateDecision:
 def _config_rule(config: ConfigErrors) -> _Rule:
     """An invalid configuration fails the gate and lists every error."""
     errors = tuple(str(error) for error in config.errors)
-    count = _plural(len(errors), "error")
+    count = _plural(config.count, "error")
     return _Rule(
         Requirement(
             key="config",
@@ -120,6 +121,7 @@ def _config_rule(config: ConfigErrors) -> _Rule:
             detail=f"`{CONFIG_PATH}` is invalid ({count}); ringbot will not act until it is fixed",
             action=f"fix `{CONFIG_PATH}` on the default branch",
             errors=errors,
+            error_count=config.count,
         ),
         headline=f"Invalid {CONFIG_PATH} ({count})",
     )

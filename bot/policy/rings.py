@@ -20,6 +20,7 @@ from bot.ledger import (
     Rejection,
     SignOff,
     cd_state,
+    cd_statuses,
     encode_rejection,
     encode_signoff,
     live_since,
@@ -27,6 +28,7 @@ from bot.ledger import (
     same_login,
     signoffs,
 )
+from bot.messages.text import inert as text_inert
 from bot.models import Permission
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "newest",
     "rejection",
     "rejection_of",
+    "release_at",
     "short",
     "signoffs",
 ]
@@ -159,8 +162,9 @@ def short(sha: str | None) -> str:
 
 
 def inert(text: str) -> str:
-    """Someone's free text made safe to quote: one line, and no @-mention that pings anyone."""
-    return " ".join(text.split()).replace("@", "@\u200b")
+    """Someone's free text made safe to quote: one line, no @-mention that pings anyone, nothing
+    that changes the markdown around it (one rule for every echo: `bot.messages.text.inert`)."""
+    return text_inert(text)
 
 
 def humanise(delta: timedelta) -> str:
@@ -185,11 +189,45 @@ def _by_age(deployments: Iterable[DeploymentRecord]) -> list[DeploymentRecord]:
 
 
 def current_release(state: RingState, bot_login: str) -> DeploymentRecord | None:
-    """The newest deployment whose latest CD state is success (an auto-inactivated one is not)."""
+    """The newest release deployment whose latest CD state is success (an auto-inactivated one
+    is not). A foreign deployment (a commit that is no release) never counts."""
     for dep in _by_age(state.deployments):
-        if cd_state(dep, bot_login) == "success":
+        if not dep.foreign and cd_state(dep, bot_login) == "success":
             return dep
     return None
+
+
+def release_at(state: RingState, bot_login: str, at: datetime) -> DeploymentRecord | None:
+    """The ring's current release as it was at `at`: what someone writing then had in front of them."""
+    for dep in _by_age(state.deployments):
+        if dep.foreign or dep.created_at > at:
+            continue
+        seen = [s for s in cd_statuses(dep, bot_login) if s.created_at <= at]
+        if seen and seen[-1].state == "success":
+            return dep
+    return None
+
+
+def _moved_on(state: RingState, bot_login: str, written_at: datetime | None) -> Refusal | None:
+    """A command acts on the release that was current when it was written, never a newer one:
+    a retried `/approve` must not sign off a release the person never tested."""
+    if written_at is None:
+        return None
+    now_current = current_release(state, bot_login)
+    then = release_at(state, bot_login, written_at)
+    now_sha = now_current.sha if now_current is not None else None
+    then_sha = then.sha if then is not None else None
+    if now_sha == then_sha:
+        return None
+    name = state.ring.name
+    was = f"`{short(then_sha)}` was" if then_sha else "nothing was"
+    is_now = f"`{short(now_sha)}` is" if now_sha else "nothing is"
+    return Refusal(
+        "moved_on",
+        f"the release in {name} changed since your comment: {was} live there when you wrote "
+        f"it, {is_now} now",
+        f"check what is live in {name} now and comment again",
+    )
 
 
 def rejection_of(sha: str, states: Iterable[RingState], bot_login: str) -> Rejection | None:
@@ -334,6 +372,11 @@ def _ring_rules(
     refusals: list[Refusal] = []
     ring = source.ring.name
     counted, ignored = counted_signoffs(release, bot_login, target.promoters, signer_permissions)
+    own: tuple[SignOff, ...] = ()
+    if release.promoter and "promoter" in source.ring.signoff_not:
+        # Recorded before the rule was set: still not a second pair of eyes.
+        own = tuple(s for s in counted if same_login(s.user, release.promoter))
+        counted = tuple(s for s in counted if s not in own)
     missing = target.approvals - len(counted)
     if missing > 0:
         noun = "sign-off" if missing == 1 else "sign-offs"
@@ -341,6 +384,8 @@ def _ring_rules(
         if ignored:
             names = ", ".join(f"@{s.user}" for s in ignored)
             message += f" ({names}: below {target.promoters.label}, not counted)"
+        if own:
+            message += f" (@{own[0].user} deployed it there, not counted)"
         refusals.append(
             Refusal(
                 "needs_signoff",
@@ -380,6 +425,7 @@ def decide_promotion(
     now: datetime,
     bot_login: str,
     elsewhere: Sequence[RingState] = (),  # other rings holding the SHA: a rejection anywhere counts
+    written_at: datetime | None = None,  # when the command was written (None: a label, now)
 ) -> Promotion:
     """`/promote <target>`: deploy the previous ring's current release into `target`, or why not."""
     ring = config.ring(target)
@@ -411,6 +457,9 @@ def decide_promotion(
         refusals.append(_not_contained(source_ring.name, release, pr_contained))
     if release is None:
         return Promotion(ring, None, None, tuple(refusals))
+    moved = _moved_on(source, bot_login, written_at)
+    if moved is not None:
+        return Promotion(ring, release.sha, release.id, (*refusals, moved))
     if not pr_merged or pr_contained is not True:
         # The release is not this pull request's, so its sign-offs and bake time are no concern here.
         return Promotion(ring, release.sha, release.id, tuple(refusals))
@@ -590,6 +639,8 @@ def decide_signoff(
     actor_permission: Permission,
     now: datetime,
     bot_login: str,
+    written_at: datetime | None = None,  # when the command was written
+    release_authors: frozenset[str] | None = None,  # who wrote its pull requests (None: unknown)
 ) -> SignOffDecision:
     """`/approve [ring]`: sign off the current release of that ring, or why not."""
     del now  # part of the decision's signature; a sign-off does not depend on the time
@@ -602,9 +653,13 @@ def decide_signoff(
     release, problem = _live_release_for(chosen, rings, pr_contained_in, bot_login)
     if release is None or problem is not None:
         return SignOffDecision(chosen, None, None, (*refusals, *filter(None, [problem])))
+    moved = _moved_on(_state_of(rings, chosen), bot_login, written_at)
+    if moved is not None:
+        return SignOffDecision(chosen, None, release.sha, (*refusals, moved))
     found = rejection_of(release.sha, rings, bot_login)
     if found is not None:
         refusals.append(_rejected(release.sha, found))
+    refusals += _separation_of_duty(chosen, release, actor, release_authors, bot_login)
     done = any(same_login(s.user, actor) for s in signoffs(release, bot_login))
     return SignOffDecision(
         chosen,
@@ -614,6 +669,48 @@ def decide_signoff(
         already_done=done,
         description=encode_signoff(actor),
     )
+
+
+def _separation_of_duty(
+    ring: RingConfig,
+    release: DeploymentRecord,
+    actor: str,
+    authors: frozenset[str] | None,
+    bot_login: str,
+) -> list[Refusal]:
+    """`signoff.not`: the author of a change in the release, or whoever deployed it, does not
+    vouch for it (a second pair of eyes is the point of a sign-off)."""
+    refusals: list[Refusal] = []
+    hint = f"ask a teammate to `/approve {ring.name}`"
+    if "author" in ring.signoff_not:
+        if authors is None:
+            refusals.append(
+                Refusal(
+                    "self_signoff",
+                    f"could not tell who wrote the pull requests in `{short(release.sha)}`",
+                    "try again in a minute",
+                )
+            )
+        elif any(same_login(a, actor) for a in authors):
+            refusals.append(
+                Refusal(
+                    "self_signoff",
+                    f"@{actor} wrote a pull request in `{short(release.sha)}`; in "
+                    f"{ring.name} nobody signs off their own change",
+                    hint,
+                )
+            )
+    if "promoter" in ring.signoff_not and release.promoter and same_login(release.promoter, actor):
+        refusals.append(
+            Refusal(
+                "self_signoff",
+                f"@{actor} deployed `{short(release.sha)}` to {ring.name}; in {ring.name} "
+                "nobody signs off what they deployed",
+                hint,
+            )
+        )
+    del bot_login  # part of the shared signature of ring rules
+    return refusals
 
 
 def decide_rejection(
@@ -626,6 +723,7 @@ def decide_rejection(
     actor_permission: Permission,
     reason: str,
     bot_login: str,
+    written_at: datetime | None = None,  # when the command was written
 ) -> RejectionDecision:
     """`/reject [ring] <reason>`: mark every deployment of that ring's current release, or why not."""
     refusals: list[Refusal] = []
@@ -645,6 +743,9 @@ def decide_rejection(
     release, problem = _live_release_for(chosen, rings, pr_contained_in, bot_login)
     if release is None or problem is not None:
         return RejectionDecision(chosen, None, refusals=(*refusals, *filter(None, [problem])))
+    moved = _moved_on(_state_of(rings, chosen), bot_login, written_at)
+    if moved is not None:
+        return RejectionDecision(chosen, None, refusals=(*refusals, moved))
     earlier = rejection_of(release.sha, rings, bot_login)
     # An earlier rejection stands as written; marks it is missing (an interrupted write) are healed.
     description = (
@@ -683,6 +784,7 @@ def decide_rollback(
     bot_login: str,
     pr_contained: bool | None,
     actor: str = "",
+    written_at: datetime | None = None,  # when the command was written
 ) -> Promotion:
     """`/rollback <ring>`: redeploy the last earlier release that succeeded there and is not rejected.
 
@@ -717,12 +819,16 @@ def decide_rollback(
         )
     if pr_contained is not True:
         refusals.append(_not_contained(target.name, pivot, pr_contained))
+    moved = _moved_on(ring_state, bot_login, written_at)
+    if moved is not None:
+        return Promotion(target, None, None, (*refusals, moved))
     older = ordered[ordered.index(pivot) + 1 :]
     choice = next(
         (
             dep
             for dep in older
             if dep.sha != pivot.sha
+            and not dep.foreign
             and live_since(dep, bot_login) is not None
             and dep.sha not in rejected_shas
             and rejection_of(dep.sha, (ring_state,), bot_login) is None
@@ -756,6 +862,7 @@ def decide_protection_rule(
     bot_login: str,
     signer_permissions: Mapping[str, Permission] | None,
     elsewhere: Sequence[RingState] = (),  # other rings holding the SHA: a rejection anywhere counts
+    sha_is_release: bool = False,  # on the default branch with green builds (the first ring asks)
 ) -> ProtectionDecision:
     """Approve a deployment of `sha` into `ring` only if the ring rules allow that SHA there."""
     states = (*((target_state,) if previous is None else (previous, target_state)), *elsewhere)
@@ -768,8 +875,16 @@ def decide_protection_rule(
         )
     source_ring = config.previous(ring)
     if source_ring is None:
+        if not sha_is_release:
+            return ProtectionDecision(
+                False,
+                f"ringbot: `{short(sha)}` is not a release: only a commit on the default branch "
+                f"whose builds passed may enter {ring.name}; merge it through a pull request.",
+            )
         return ProtectionDecision(
-            True, f"ringbot: {ring.name} is the first ring; `{short(sha)}` is not rejected."
+            True,
+            f"ringbot: {ring.name} is the first ring; `{short(sha)}` is on the default branch, "
+            "its builds passed and it is not rejected.",
         )
     source = previous if previous is not None else RingState(source_ring)
     release = current_release(source, bot_login)

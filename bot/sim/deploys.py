@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sim import payloads, shapes
+from bot.sim import limits, payloads, shapes
+from bot.sim.errors import SimError, invalid
 from bot.sim.state import (
     JSON,
     App,
@@ -16,7 +17,7 @@ from bot.sim.state import (
     Repo,
     User,
 )
-from bot.sim.world import SimError, World, invalid
+from bot.sim.world import World
 
 OK_CONCLUSIONS = ("success", "neutral", "skipped")
 
@@ -114,6 +115,7 @@ class DeployWorld(World):
             "success",
         ):
             raise invalid("DeploymentStatus", "state")
+        limits.deployment_status(body.get("description"))
         log_url = str(body.get("log_url") or body.get("target_url") or "")
         s = self._new_status(r, d, str(state), creator, body, log_url, via_app)
         if state == "success" and body.get("auto_inactive", True) is not False:
@@ -199,6 +201,7 @@ class DeployWorld(World):
         sha = r.resolve(target)
         if sha is None:
             raise invalid("Release", "target_commitish")
+        limits.release(body.get("name"), body.get("body"))
         draft = bool(body.get("draft", False))
         now = self.clock()
         notes = str(body.get("body") or "")

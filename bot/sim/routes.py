@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.sim import shapes
+from bot.sim.errors import SimError, invalid, not_found
 from bot.sim.server import CALLER, SIM, Caller, body_json, paginate, reply
 from bot.sim.state import Repo
-from bot.sim.world import SimError, invalid, not_found
 
 if TYPE_CHECKING:
     from bot.sim.simulator import Simulator
@@ -452,6 +452,15 @@ async def add_labels(request: web.Request) -> web.Response:
     return reply([shapes.label(sim.public_url, r, lab) for n in p.labels if (lab := r.label(n))])
 
 
+async def list_issue_labels(request: web.Request) -> web.Response:
+    """GET /repos/{o}/{r}/issues/{n}/labels: the labels on the pull request, paginated."""
+    r = repo_of(request)
+    sim = sim_of(request)
+    p = sim.pull(r, int_arg(request, "number"))
+    found = [lab for n in p.labels if (lab := r.label(n)) is not None]
+    return reply([shapes.label(sim.public_url, r, lab) for lab in paginate(request, found)])
+
+
 def _label_names(raw: bytes) -> list[str]:
     """Label names from a {"labels": [...]} object or a bare list."""
     try:
@@ -503,6 +512,7 @@ def add(router: web.UrlDispatcher) -> None:
     router.add_post(repo + "/issues/comments/{comment_id}/reactions", create_reaction)
     router.add_get(repo + "/issues/{number}/comments", list_comments)
     router.add_post(repo + "/issues/{number}/comments", create_comment)
+    router.add_get(repo + "/issues/{number}/labels", list_issue_labels)
     router.add_post(repo + "/issues/{number}/labels", add_labels)
     router.add_delete(repo + "/issues/{number}/labels/{name}", remove_label)
     router.add_get(f"{repo}/labels", list_labels)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.sim import shapes
+from bot.sim.errors import SimError, invalid, not_found
 from bot.sim.routes import caller_of, int_arg, repo_of, sim_of
 from bot.sim.server import body_json, paginate, reply
 from bot.sim.state import Deployment, Environment, Repo, User, Variable
-from bot.sim.world import SimError, invalid, not_found
 
 
 def _who(request: web.Request) -> User:

@@ -16,8 +16,8 @@ from aiohttp import web
 
 from bot.sim import shapes
 from bot.sim.auth import AuthError, verify_jwt
+from bot.sim.errors import SimError
 from bot.sim.state import JSON, User
-from bot.sim.world import SimError
 
 if TYPE_CHECKING:
     from bot.sim.simulator import Simulator
@@ -196,6 +196,7 @@ async def _fault(
         return None
     fault.count -= 1
     if fault.delay:
+        await request.read()  # GitHub has the whole request before it is slow to answer
         await asyncio.sleep(fault.delay)
     if fault.after:
         await handler(request)  # the write happens; only the answer is lost
@@ -227,7 +228,11 @@ async def front_door(request: web.Request, handler: Handler) -> web.StreamRespon
     except SimError as exc:
         resp = reply(exc.body, exc.status)
     except web.HTTPException as exc:
-        resp = reply(shapes.error("Not Found" if exc.status == 404 else exc.reason), exc.status)
+        if unrouted(request):
+            # GitHub answers 404 for a path or method it does not serve, 405 included.
+            resp = reply(shapes.error("Not Found"), 404)
+        else:
+            resp = reply(shapes.error(exc.reason), exc.status)
     resp = _conditional(request, resp, caller)
     counted = resp.status != 304 and caller is not None and caller.kind != "app"
     limit, _ = rate_headers(sim, caller, count=counted)
@@ -237,17 +242,23 @@ async def front_door(request: web.Request, handler: Handler) -> web.StreamRespon
     resp.headers.setdefault("x-github-api-version-selected", "2022-11-28")
     if LINK in request:
         resp.headers["Link"] = request[LINK]
-    sim.requests.append(
-        RequestRecord(
-            request.method,
-            request.path,
-            dict(request.query),
-            resp.status,
-            caller.installation_id if caller else None,
-            sim.clock(),
-        )
+    record = RequestRecord(
+        request.method,
+        request.path,
+        dict(request.query),
+        resp.status,
+        caller.installation_id if caller else None,
+        sim.clock(),
     )
+    sim.requests.append(record)
+    if unrouted(request):
+        sim.unrouted.append(record)
     return resp
+
+
+def unrouted(request: web.Request) -> bool:
+    """True when no route serves the method and path: not a missing resource, a missing route."""
+    return request.match_info.http_exception is not None
 
 
 def _conditional(

@@ -270,7 +270,8 @@ def label(api: str, r: Repo, lab: Label) -> JSON:
     return {
         "id": lab.id,
         "node_id": node_id("Label", lab.id),
-        "url": f"{api}/repos/{r.full_name}/labels/{lab.name}",
+        # A name is one path segment, percent-encoded like GitHub's ("…", spaces, "/").
+        "url": f"{api}/repos/{r.full_name}/labels/{quote(lab.name, safe=':')}",
         "name": lab.name,
         "description": lab.description,
         "color": lab.color,

@@ -48,6 +48,9 @@ class Simulator(DeployWorld):
         self.token_ttl = timedelta(hours=1)
         self.tokens = TokenStore(self.clock)
         self.requests: list[RequestRecord] = []
+        # Requests no route served (the simulator lacks what the caller asked for); tests assert
+        # there are none, since `requests` may be cleared by them.
+        self.unrouted: list[RequestRecord] = []
         self.faults: list[Fault] = []
         self.buckets: dict[str, Bucket] = {}
         self.forced_limit: tuple[int, float] | None = None

@@ -7,8 +7,9 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bot.sim import payloads, shapes
+from bot.sim import limits, payloads, shapes
 from bot.sim.delivery import Delivery
+from bot.sim.errors import SimError, invalid, not_found
 from bot.sim.state import (
     JSON,
     App,
@@ -28,28 +29,6 @@ from bot.sim.state import (
 
 ZERO_SHA = "0" * 40
 ROLES = ("read", "triage", "write", "maintain", "admin")
-
-
-class SimError(Exception):
-    """A request GitHub would refuse: HTTP status and JSON body."""
-
-    def __init__(self, status: int, body: JSON) -> None:
-        super().__init__(body.get("message", ""))
-        self.status = status
-        self.body = body
-
-
-def not_found() -> SimError:
-    """GitHub's 404."""
-    return SimError(404, shapes.error("Not Found"))
-
-
-def invalid(resource: str, field: str, code: str = "invalid", message: str = "") -> SimError:
-    """GitHub's 422 Validation Failed."""
-    err: JSON = {"resource": resource, "field": field, "code": code}
-    if message:
-        err["message"] = message
-    return SimError(422, shapes.error("Validation Failed", errors=[err]))
 
 
 class World:
@@ -295,6 +274,7 @@ class World:
 
     def create_check_run(self, r: Repo, a: App, sender: User, fields: JSON) -> CheckRun:
         """A new check run from API-style fields; emits created (and completed if done)."""
+        limits.check_output(fields.get("output"))
         sha = r.resolve(fields["head_sha"])
         if sha is None or (sha != fields["head_sha"] and len(fields["head_sha"]) != 40):
             raise invalid(
@@ -324,6 +304,7 @@ class World:
 
     def update_check_run(self, r: Repo, run: CheckRun, sender: User, fields: JSON) -> CheckRun:
         """Apply an update; emits completed when the run becomes completed."""
+        limits.check_output(fields.get("output"))
         was = run.status
         self._apply_run_fields(run, fields)
         if run.status == "completed" and was != "completed":
@@ -521,6 +502,7 @@ class World:
         found = r.label(name)
         if found is not None:
             return found
+        limits.label(name, description)
         lab = Label(self.next_id(), name, color, description)
         r.labels[name.lower()] = lab
         body = {
@@ -536,6 +518,7 @@ class World:
         if any(x.lower() == name.lower() for x in p.labels):
             return
         p.labels.append(lab.name)
+        p.updated_at = self.clock()  # GitHub stamps the pull request on every label change
         body = self._pr_payload(r, p, sender, "labeled")
         body["label"] = shapes.label(self.api, r, lab)
         self.emit(r, "pull_request", body)
@@ -547,6 +530,7 @@ class World:
         if lab is None or not present:
             raise SimError(404, shapes.error("Label does not exist"))
         p.labels.remove(present[0])
+        p.updated_at = self.clock()
         body = self._pr_payload(r, p, sender, "unlabeled")
         body["label"] = shapes.label(self.api, r, lab)
         self.emit(r, "pull_request", body)
@@ -673,6 +657,7 @@ class World:
     def add_comment(self, r: Repo, number: int, who: User, text: str) -> Comment:
         """A new comment on a PR; emits issue_comment created."""
         p = self.pull(r, number)
+        limits.comment_body(text)
         now = self.clock()
         c = Comment(self.next_id(), number, who, text, now, now, self._bot_app(who))
         r.comments[c.id] = c
@@ -681,6 +666,7 @@ class World:
 
     def update_comment(self, r: Repo, c: Comment, text: str, who: User) -> Comment:
         """Edit a comment; emits issue_comment edited with changes.body.from."""
+        limits.comment_body(text)
         old, c.body, c.updated_at = c.body, text, self.clock()
         body = payloads.issue_comment(self.api, r, r.pulls[c.number], c, who, "edited")
         body["changes"] = {"body": {"from": old}}

@@ -113,6 +113,7 @@ async def run_everything(sim: Simulator, api: Api, repo: str) -> None:
     await api.call("GET", R + "/issues/comments/{comment_id}/reactions", comment_id=cid, **p)
     await api.call("POST", R + "/labels", json={"name": "ring:dev", "color": "00ff00"}, **p)
     await api.call("POST", R + "/labels", json={"name": "ring:dev"}, **p)
+    await api.call("POST", R + "/labels", json={"name": "needs review: ringbot 🚀"}, **p)
     await api.call("GET", R + "/labels", **p)
     await api.call("GET", R + "/labels/{name}", name="ring:dev", **p)
     await api.call("GET", R + "/labels/{name}", name="nope", **p)
@@ -124,11 +125,15 @@ async def run_everything(sim: Simulator, api: Api, repo: str) -> None:
         **p,
     )
     await api.call(
+        "GET", R + "/issues/{issue_number}/labels", issue_number=n, query={"per_page": "1"}, **p
+    )
+    await api.call(
         "DELETE", R + "/issues/{issue_number}/labels/{name}", issue_number=n, name="ring:dev", **p
     )
     await api.call(
         "DELETE", R + "/issues/{issue_number}/labels/{name}", issue_number=n, name="ring:dev", **p
     )
+    await too_long(api, p, n, sha)
     await api.call("GET", R + "/commits/{ref}", ref=sha, **p)
     await api.call("GET", R + "/commits/{ref}", ref="f" * 40, **p)
     await api.call("GET", R + "/commits", query={"sha": sha, "per_page": "2"}, **p)
@@ -201,6 +206,16 @@ async def run_deployments(sim: Simulator, api: Api, repo: str, sha: str) -> None
     await api.call(
         "DELETE", R + "/environments/{environment_name}/variables/{name}", name="FEATURE_X", **env
     )
+    long_status = await api.call(
+        "POST",
+        R + "/deployments/{deployment_id}/statuses",
+        deployment_id=d1.body["id"],
+        json={"state": "success", "description": "d" * 141},
+        **p,
+    )
+    long_notes = {"tag_name": "v0", "target_commitish": sha, "body": "b" * 125_001}
+    long_release = await api.call("POST", R + "/releases", json=long_notes, **p)
+    assert long_status.status == long_release.status == 422
     rel = {"tag_name": "v1.0.0", "target_commitish": sha, "name": "v1.0.0", "body": "notes"}
     await api.call("POST", R + "/releases", json=rel, **p)
     await api.call("POST", R + "/releases", json=rel, **p)
@@ -214,3 +229,31 @@ async def run_deployments(sim: Simulator, api: Api, repo: str, sha: str) -> None
         json={"environment_name": "production", "state": "approved", "comment": "ok"},
         **p,
     )
+
+
+async def too_long(api: Api, p: dict[str, str], n: int, sha: str) -> None:
+    """Writes over GitHub's size limits: each is refused with GitHub's 422 body."""
+    refused = [
+        await api.call(
+            "POST",
+            R + "/issues/{issue_number}/comments",
+            issue_number=n,
+            json={"body": "x" * 65_537},
+            **p,
+        ),
+        await api.call(
+            "POST",
+            R + "/check-runs",
+            json={"name": "n", "head_sha": sha, "output": {"title": "t", "summary": "x" * 65_536}},
+            **p,
+        ),
+        await api.call(
+            "POST",
+            R + "/check-runs",
+            json={"name": "n", "head_sha": sha, "output": {"title": "t", "summary": "é" * 40_000}},
+            **p,
+        ),
+        await api.call("POST", R + "/labels", json={"name": "x" * 51}, **p),
+        await api.call("POST", R + "/labels", json={"name": "ok", "description": "d" * 101}, **p),
+    ]
+    assert [r.status for r in refused] == [422] * len(refused)
