@@ -35,10 +35,13 @@ class Caches:
         default_factory=lambda: TTLCache(maxsize=10_000, ttl=600)
     )
     # (installation, repo, sha) -> True once a commit deployed around ringbot proved to be a
-    # release (on the default branch, builds green). Only the positive answer is kept: a commit
-    # can still be merged or turn green, and a failed re-run an hour later is the gate's concern.
+    # release (the default branch pointed at it, builds green), for an hour.
     releases: TTLCache[tuple[int, str, str], bool] = field(
         default_factory=lambda: TTLCache(maxsize=10_000, ttl=3600)
+    )
+    # The negative answers, for five minutes: a foreign deploy is read on every ring decision.
+    not_releases: TTLCache[tuple[int, str, str], bool] = field(
+        default_factory=lambda: TTLCache(maxsize=10_000, ttl=300)
     )
     # (installation, repo) -> the default branch's name; renames are rare and heal with the TTL.
     default_branches: TTLCache[tuple[int, str], str] = field(

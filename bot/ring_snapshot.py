@@ -7,12 +7,21 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from gidgethub import BadRequest
 
 from .config import Config, RingConfig
 from .context import Ctx
-from .ledger import DeploymentRecord, DeploymentStatusRecord, cd_state, same_login, signoffs
+from .ledger import (
+    IN_FLIGHT,
+    DeploymentRecord,
+    DeploymentStatusRecord,
+    cd_state,
+    live_since,
+    same_login,
+    signoffs,
+)
 from .models import Permission, PullRequest
 from .policy.gate import GateInput, evaluate_gate
 from .policy.rings import RingState, current_release, release_at
@@ -63,6 +72,11 @@ def _record(dep: dict[str, Any], found: tuple[DeploymentStatusRecord, ...]) -> D
     )
 
 
+# How many deployments older than a command ring_state reads to find what was live when it was
+# written: deploys that failed in a row, no more (a bound on the statuses reads a comment costs).
+BACK_TO_DEPTH = 10
+
+
 async def ring_state(
     ctx: Ctx,
     config: Config,
@@ -84,14 +98,17 @@ async def ring_state(
     mine.sort(key=lambda d: int(d["id"]), reverse=True)
     records: list[DeploymentRecord] = []
     found_current = found_then = False
+    older = 0  # deployments made before `back_to` read so far
     for dep in mine:
-        if found_current and found_then and not whole:
-            break
+        if found_current and (found_then or older >= BACK_TO_DEPTH) and not whole:
+            break  # (past BACK_TO_DEPTH, "nothing was live then": a command is refused)
         record = _record(dep, await statuses(ctx, int(dep["id"])))
-        live = cd_state(record, bot) == "success"
-        if (live or back_to is not None) and not await is_release(
-            ctx, config, record.sha, record.creator
-        ):
+        state = cd_state(record, bot)
+        live = state == "success"
+        # Whatever is, was or is about to be live counts only as a release: a foreign one may
+        # not be the current release, nor what a rollback or an automatic entry goes back to.
+        counts = live or state in IN_FLIGHT or live_since(record, bot) is not None
+        if counts and not await is_release(ctx, config, record.sha, record.creator):
             record = replace(record, foreign=True)
             live = False
         records.append(record)
@@ -101,6 +118,7 @@ async def ring_state(
             or back_to is None
             or release_at(RingState(ring, (record,)), bot, back_to) is not None
         )
+        older += back_to is not None and record.created_at <= back_to
     return RingState(ring=ring, deployments=tuple(records))
 
 
@@ -136,22 +154,36 @@ async def builds_green(ctx: Ctx, sha: str, config: Config) -> bool:
 
 
 async def is_release(ctx: Ctx, config: Config, sha: str, creator: str = "") -> bool:
-    """Whether `sha` is a release: a commit on the default branch whose builds passed.
+    """Whether `sha` is a release: a commit the default branch pointed at (a pull request's
+    merge commit, or the branch's head) whose builds passed.
 
-    ringbot itself deploys nothing else, so its own deployments need no reading. Anything
-    deployed around it (a workflow run by hand) is checked: a pull request's head that was
-    never reviewed or merged must never become a ring's release.
+    ringbot itself deploys nothing else (its first ring takes the green head, later rings the
+    release before them, a rollback an earlier release), so its own deployments need no
+    reading. Anything deployed around it (a workflow run by hand) is checked: a pull request's
+    head, or a commit in the middle of a merged pull request, was never reviewed as it stands.
     """
     if creator and same_login(creator, ctx.identity.bot_login):
         return True
     key = (ctx.installation, ctx.repo, sha)
     if ctx.caches.releases.get(key):
         return True
-    on_branch = await contains(ctx, sha, await default_branch(ctx))
-    if on_branch is not True or not await builds_green(ctx, sha, config):
+    if key in ctx.caches.not_releases:
         return False
-    ctx.caches.releases[key] = True
-    return True
+    verdict = await _pointed_at(ctx, sha) and await builds_green(ctx, sha, config)
+    # A "no" is kept briefly: the commit may yet turn green or be merged fast-forward.
+    (ctx.caches.releases if verdict else ctx.caches.not_releases)[key] = verdict
+    return verdict
+
+
+async def _pointed_at(ctx: Ctx, sha: str) -> bool:
+    """The default branch pointed at `sha`: it merged a pull request, or it is the head."""
+    branch = await default_branch(ctx)
+    async for pull in every(ctx.gh, f"/repos/{ctx.repo}/commits/{sha}/pulls?{PAGE}"):
+        base = str((pull.get("base") or {}).get("ref") or "")
+        if pull.get("merged_at") and pull.get("merge_commit_sha") == sha and base == branch:
+            return True
+    head = await ctx.gh.getitem(f"/repos/{ctx.repo}/commits/{quote(branch, safe='')}")
+    return str(head.get("sha")) == sha
 
 
 async def contains(ctx: Ctx, ancestor: str, release: str) -> bool | None:

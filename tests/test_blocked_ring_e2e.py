@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .builders import REPO, build, deployments, merge, ready_pr, setup_repo
+from .builders import REPO, build, cd, command, deployments, merge, ready_pr, setup_repo
 from .harness import World
 
 pytestmark = pytest.mark.e2e
@@ -68,3 +68,41 @@ async def test_more_events_say_it_no_more_than_once(w: World) -> None:
     new_writes = [r for r in writes_after[len(writes_before) :] if "/environments/" not in r.path]
     assert new_writes == []
     assert len(status_comments(w, number)) == 1
+
+
+LATER = """
+rings:
+  - name: dev
+    auto: true
+  - name: internal
+    auto: true
+features:
+  new-grid: [dev, internal]
+"""
+
+
+async def test_a_later_automatic_ring_stays_shown_as_blocked(w: World) -> None:
+    setup_repo(w, config=LATER)
+    w.sim.fault("PUT", r"/environments/internal$", status=403, count=1000)
+    number = await ready_pr(w)
+    sha = await merge(w, number)
+    await cd(w, "dev")
+    await command(w, number, "/approve dev", by="carol")
+    await command(w, number, "/approve dev", by="alice")
+    run = release_check(w, sha)
+    assert run is not None and run.output["title"] == "Blocked before internal"
+    (comment,) = status_comments(w, number)
+    assert "cannot enter **internal**" in comment and "Where this change is" in comment
+
+
+async def test_a_blocked_later_ring_is_not_rewritten_on_every_event(w: World) -> None:
+    setup_repo(w, config=LATER)
+    w.sim.fault("PUT", r"/environments/internal$", status=403, count=1000)
+    number = await ready_pr(w)
+    await merge(w, number)
+    await cd(w, "dev")
+    await command(w, number, "/approve dev", by="carol")
+    edits = [r for r in w.sim.requests if r.method == "PATCH"]
+    await command(w, number, "/approve dev", by="alice")
+    again = [r for r in w.sim.requests if r.method == "PATCH"][len(edits) :]
+    assert [r.path for r in again if "/check-runs/" in r.path] == []

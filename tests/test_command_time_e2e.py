@@ -105,3 +105,15 @@ async def test_a_late_promote_label_does_not_ship_a_newer_release(w: World) -> N
     await w.deliver("pull_request", missed.payload)
     await w.settle()
     assert deployments(w, "internal") == []
+
+
+@pytest.mark.parametrize("written", ["2024-01-01T00:00:00", "yesterday", None])
+async def test_a_comment_without_a_usable_time_is_refused_with_400(
+    w: World, written: str | None
+) -> None:
+    setup_repo(w, config=TWO_RINGS)
+    number, _ = await released(w)
+    _, payload = await written_while_missed(w, number, "/approve dev", by="alice")
+    payload["comment"]["created_at"] = written
+    response = await w.deliver("issue_comment", payload)
+    assert response.status == 400

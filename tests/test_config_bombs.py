@@ -107,3 +107,13 @@ async def test_other_repositories_are_served_while_a_hostile_config_is_parsed(
         release.set()
     await w.settle()
     assert "the file has more than 10,000 values" in gate(w, number).output["summary"]
+
+
+async def test_config_errors_quoted_in_a_reply_ping_nobody(w: World) -> None:
+    config = 'rings:\n  - name: "@acme/everyone"\n  - name: "x` @carol `<img src=x>"\n'
+    setup_repo(w, config=config)
+    number = open_pr(w)
+    await w.settle()
+    reply = await command(w, number, "/status", by="alice")
+    assert "😕" in reply
+    assert "@acme/everyone" not in reply and "@carol" not in reply and "<img" not in reply

@@ -16,7 +16,9 @@ from .builders import (
     command,
     deployments,
     head,
+    merge,
     open_pr,
+    ready_pr,
     released,
     setup_repo,
 )
@@ -110,3 +112,51 @@ async def test_a_foreign_deploy_cannot_be_signed_off(w: World) -> None:
     await deployed_around_ringbot(w, "dev", foreign)
     reply = await command(w, number, "/approve dev", by="alice")
     assert "😕" in reply and f"signed off `{foreign[:7]}`" not in reply
+
+
+async def test_a_red_head_deployed_by_hand_is_not_taken_up_by_ringbot(w: World) -> None:
+    setup_repo(w, config=TWO_RINGS)
+    number, _ = await released(w)
+    other = await ready_pr(w, author="carol")
+    red = await merge(w, other, green=False)
+    build(w, red, conclusion="failure")
+    await w.settle()
+    await deployed_around_ringbot(w, "dev", red)
+    ours = [d for d in deployments(w, "dev") if d.creator.login == w.sim.bot_login]
+    assert red not in [d.sha for d in ours]
+    await command(w, number, "/approve dev", by="alice")
+    await command(w, number, "/promote internal", by="bob")
+    assert red not in [d.sha for d in deployments(w, "internal")]
+
+
+async def test_rollback_never_goes_back_to_a_foreign_deploy(w: World) -> None:
+    setup_repo(w, config=TWO_RINGS)
+    first, _ = await released(w)
+    await command(w, first, "/approve dev", by="carol")
+    await command(w, first, "/promote internal", by="alice")
+    await cd(w, "internal")
+    foreign = await unreviewed_green_pr(w)
+    await deployed_around_ringbot(w, "internal", foreign)
+    second = await ready_pr(w, author="carol")
+    await merge(w, second)
+    await cd(w, "dev")
+    await command(w, second, "/approve dev", by="alice")
+    assert "🚀" in await command(w, second, "/promote internal", by="alice")
+    await cd(w, "internal")
+    assert "⏪" in await command(w, second, "/rollback internal", by="alice")
+    assert deployments(w, "internal")[-1].sha != foreign
+
+
+async def test_a_commit_in_the_middle_of_a_merged_pull_request_is_not_a_release(w: World) -> None:
+    setup_repo(w, config=TWO_RINGS)
+    await released(w)
+    number = open_pr(w, author="carol", files={"backdoor.txt": "x\n"})
+    unreviewed = head(w, number)
+    build(w, unreviewed)
+    build(w, w.sim.push_to_pull_request(REPO, number, {"backdoor.txt": None}))
+    w.sim.review(REPO, number, "alice", "APPROVED")
+    await w.settle()
+    await merge(w, number)
+    w.sim.request_protection_rule(REPO, "dev", unreviewed, run_id=94)
+    await w.settle()
+    assert w.sim.protection_rule_reviews[-1].state == "rejected"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .builders import TWO_RINGS, cd, command, deployments, released, setup_repo
+from .builders import TWO_RINGS, cd, command, deployments, merge, ready_pr, released, setup_repo
 from .harness import World
 
 pytestmark = pytest.mark.e2e
@@ -48,3 +48,26 @@ async def test_the_promoter_cannot_sign_off_what_they_deployed(w: World) -> None
     await cd(w, "internal")
     reply = await command(w, number, "/approve internal", by="alice")
     assert "😕" in reply and "nobody signs off what they deployed" in reply
+
+
+async def test_the_author_cannot_sign_off_their_change_once_another_lands_on_top(w: World) -> None:
+    setup_repo(w, config=TWO_RINGS)
+    number, _ = await released(w, author="bob")
+    other = await ready_pr(w, author="carol")
+    await merge(w, other)
+    await cd(w, "dev")
+    reply = await command(w, number, "/approve dev", by="bob")
+    assert "😕" in reply and "nobody signs off their own change" in reply
+
+
+async def test_only_changes_not_yet_past_the_next_ring_count_as_the_authors(w: World) -> None:
+    setup_repo(w, config=TWO_RINGS)
+    number, _ = await released(w, author="bob")
+    await command(w, number, "/approve dev", by="carol")
+    await command(w, number, "/promote internal", by="alice")
+    await cd(w, "internal")
+    other = await ready_pr(w, author="carol")
+    sha = await merge(w, other)
+    await cd(w, "dev")
+    # bob's change is already in internal: signing off carol's release vouches only for hers.
+    assert f"signed off `{sha[:7]}`" in await command(w, other, "/approve dev", by="bob")

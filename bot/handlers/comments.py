@@ -20,6 +20,7 @@ from ..github import is_throttled
 from ..ledger import DeploymentRecord, cd_state, encode_rejection
 from ..logs import log
 from ..messages import rings as say
+from ..messages.text import inert
 from ..models import Permission, PullRequest
 from ..policy.rings import (
     RingState,
@@ -64,10 +65,12 @@ async def comment_created(event: sansio.Event, triage: Triage) -> None:
 
 
 def _timestamp(value: object) -> str:
-    """A GitHub timestamp from a payload, checked now so that a job never meets a bad one."""
-    if not isinstance(value, str) or parse_time(value) is None:
-        raise ValueError("a timestamp is missing")
-    return value
+    """A GitHub timestamp from a payload, checked now so that a job never meets a bad one
+    (GitHub's carry their zone; one without cannot be compared with the ledger's)."""
+    at = parse_time(value) if isinstance(value, str) else None
+    if at is None or at.tzinfo is None:
+        raise ValueError("a timestamp is missing or has no time zone")
+    return str(value)
 
 
 @router.register("pull_request", action="labeled")
@@ -191,7 +194,8 @@ async def run(
     """Run one parsed command and say what happened; it acts on the releases current when it
     was `written_at`."""
     if isinstance(config, ConfigErrors):
-        errors = "\n".join(f"- {e}" for e in config.errors)
+        # The errors quote the file, and a file can say anything: echo them inert.
+        errors = "\n".join(f"- {inert(str(e))}" for e in config.errors)
         return Outcome(
             "😕 ringbot will not act on this repository until `.github/ringbot.yml` is fixed:\n"
             + errors,
@@ -314,8 +318,15 @@ async def sign_off(
     )
     decision = decide(release_authors=frozenset())
     if decision.should_write and decision.ring and "author" in decision.ring.signoff_not:
-        # Only a sign-off that would be written needs to know who wrote the release's changes.
-        authors = await visibility.release_authors(ctx, config, decision.sha or "", decision.ring)
+        # Only a sign-off that would be written needs to know who wrote the release's changes:
+        # every change it lets past the next ring, not only those new in this ring (else an
+        # author signs off their own change once someone else's is merged on top).
+        after = config.next(decision.ring)
+        ahead = next((st for st in states if after and st.ring.name == after.name), None)
+        live = current_release(ahead, ctx.identity.bot_login) if ahead else None
+        authors = await visibility.release_authors(
+            ctx, decision.sha or "", live.sha if live else None
+        )
         decision = decide(release_authors=authors)
     if decision.should_write and decision.deployment_id is not None:
         await deploy.record(ctx, decision.deployment_id, "success", decision.description)

@@ -107,8 +107,13 @@ async def rings_job(ctx: Ctx, key: RingsKey) -> None:
         if ring.auto:
             candidate = None
             if index == 0:
-                # Reading the builds again is only needed for a commit the ring does not have.
-                known = any(d.sha == head_sha for d in state.deployments[:1])
+                # Reading the builds again is only needed for a commit the ring does not have
+                # from ringbot itself (a deploy made around ringbot proves nothing).
+                bot = ctx.identity.bot_login
+                known = any(
+                    d.sha == head_sha and same_login(d.creator, bot) and not d.foreign
+                    for d in state.deployments[:1]
+                )
                 if known or await ring_snapshot.builds_green(ctx, head_sha, config):
                     candidate = head_sha
             signers = await ring_snapshot.signer_permissions(ctx, ring, previous)

@@ -26,6 +26,7 @@ from ..effects.replies import find_reply, reply
 from ..ledger import DeploymentRecord, Rejection
 from ..logs import log
 from ..messages import visibility as say
+from ..messages.blocked import BLOCKED_TITLE
 from ..policy.visibility import (
     REJECTED_LABEL,
     CommitNode,
@@ -202,12 +203,15 @@ async def release_job(ctx: Ctx, key: ReleaseKey) -> None:
     now, bot = ctx.now(), ctx.identity.bot_login
     records = list(view.records.values())
     links = view.history.url
+    existing = await find_own_run(ctx, key.sha, say.RELEASE_CHECK)
+    blocked = _still_blocked(config, existing, view.own())
     for pull in view.affected:
         rows = journey(config, pull, records, view.history, now, bot)
+        table = say.render_pr_status(config, rows, links)
         await reply(
             ctx,
             pull.number,
-            say.render_pr_status(config, rows, links),
+            f"{blocked.summary}\n\n{table}" if blocked else table,
             marker=say.STATUS_MARKER,
             check_first=True,
         )
@@ -223,9 +227,28 @@ async def release_job(ctx: Ctx, key: ReleaseKey) -> None:
             )
     rows = release_rows(config, key.sha, records, now, bot)
     title, summary = say.render_release_check(config, key.sha, rows, links)
-    want = CheckOutput(say.RELEASE_CHECK, "completed", check_conclusion(rows), title, summary)
-    await publish_check(ctx, key.sha, want, await find_own_run(ctx, key.sha, say.RELEASE_CHECK))
+    want = blocked or CheckOutput(
+        say.RELEASE_CHECK, "completed", check_conclusion(rows), title, summary
+    )
+    await publish_check(ctx, key.sha, want, existing)
     await _publish(ctx, config, view)
+
+
+def _still_blocked(
+    config: Config, run: dict[str, Any] | None, own: list[DeploymentRecord]
+) -> CheckOutput | None:
+    """The release check run's "Blocked before <ring>" (written by the rings job when a ring's
+    environment cannot be created), while the release has not entered that ring: the check run
+    is where that fact lives, so this job keeps showing it instead of drawing over it."""
+    output = (run or {}).get("output") or {}
+    title = str(output.get("title") or "")
+    ring = (
+        config.ring(title.removeprefix(BLOCKED_TITLE)) if title.startswith(BLOCKED_TITLE) else None
+    )
+    if ring is None or any(d.environment.lower() == ring.environment.lower() for d in own):
+        return None
+    summary = str(output.get("summary") or "")
+    return CheckOutput(say.RELEASE_CHECK, "completed", "action_required", title, summary)
 
 
 def _label_description(name: str) -> str:
@@ -253,16 +276,16 @@ async def _publish(ctx: Ctx, config: Config, view: View) -> None:
     await publish_release(ctx, tag=due.tag, sha=view.sha, name=due.tag, body=notes)
 
 
-async def release_authors(
-    ctx: Ctx, config: Config, sha: str, ring: RingConfig
-) -> frozenset[str] | None:
-    """Who wrote the pull requests the release brings into `ring`; None when it cannot be told."""
-    view = await _read(
-        ctx, config, await ring_snapshot.default_branch(ctx), sha, (ring,), all_of=False
-    )
-    if view is None:
+async def release_authors(ctx: Ctx, sha: str, since: str | None) -> frozenset[str] | None:
+    """Who wrote the pull requests a sign-off of `sha` vouches for: those merged after `since`
+    (the release live in the next ring; None: every one in the history page). None when the
+    release is not in the default branch's recent history, so the authors cannot be told."""
+    branch = await ring_snapshot.default_branch(ctx)
+    history = await _history(ctx, branch)
+    if sha not in history or (since is not None and since not in history):
         return None
-    return frozenset(p.author for p in view.affected)
+    pulls = await _merged_pulls(ctx, branch)
+    return frozenset(p.author for p in work_items(history, pulls, sha, since))
 
 
 async def rejected(ctx: Ctx, config: Config, sha: str, ring: str, actor: str, reason: str) -> None:

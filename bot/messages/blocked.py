@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 BLOCKED_HEADING: Final = "### ⛔ ringbot cannot deploy this release"
+BLOCKED_TITLE: Final = "Blocked before "  # + the ring: the release check run's title
 
 
 def render_blocked(ring: str, sha: str, problem: str) -> str:
@@ -23,4 +24,4 @@ def render_blocked(ring: str, sha: str, problem: str) -> str:
 
 def render_blocked_check(ring: str, sha: str, problem: str) -> tuple[str, str]:
     """(title, summary) of the release check run while the release is blocked."""
-    return f"Blocked before {ring}", render_blocked(ring, sha, problem)
+    return f"{BLOCKED_TITLE}{ring}", render_blocked(ring, sha, problem)

@@ -277,7 +277,12 @@ def _has_in_target(state: RingState, sha: str, bot_login: str) -> bool:
     if current is not None and current.sha == sha:
         return True
     latest = newest(state)
-    return latest is not None and latest.sha == sha and cd_state(latest, bot_login) in IN_FLIGHT
+    return (
+        latest is not None
+        and not latest.foreign
+        and latest.sha == sha
+        and cd_state(latest, bot_login) in IN_FLIGHT
+    )
 
 
 # --- refusals -----------------------------------------------------------------------------------
