@@ -24,7 +24,9 @@ Decisions where SPEC is silent:
   features (GitHub keeps at most 100 variables per environment) and 100 entries in any list of
   names. A file over a bound is one error naming the bound. At most 100 errors are listed (then
   one line counts the rest), each at most 500 characters and quoting at most 80 of what was
-  written, so the list fits in a comment (GitHub's limit is 65,536 characters).
+  written, so the list fits in a comment (GitHub's limit is 65,536 characters). "Did you mean"
+  hints are worked out only for the errors listed, and only until a budget of string comparisons
+  for the whole file is spent (then an error names the choices instead).
 - Anchors and aliases are plain YAML and work; merge keys (`<<`) do not.
 """
 
@@ -72,6 +74,10 @@ _ERRORS_KEPT = 1_000  # errors held while reading, before the earliest MAX_ERROR
 _QUOTED = 80  # characters of a written value quoted in a message
 _MESSAGE = 500  # characters of one message
 _COUNT_CHARS = 18  # a count written with more characters is refused before it is converted
+# difflib's work for the file's "did you mean" hints, in (len(word) + 1) * (len(choice) + 1) per
+# comparison: at worst about 170 ns each (two-letter names), so at most about 0.1 s per file.
+# A typical file (a few rings of a dozen characters) gets a hint on each of its 100 listed errors.
+_SUGGESTION_WORK = 500_000
 
 _RING_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _FLAG_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -462,7 +468,7 @@ class _BoundedLoader(yaml.SafeLoader):
             )
 
 
-def _file_order(error: ConfigError) -> tuple[int, str]:
+def _file_order(error: _Found) -> tuple[int, str]:
     return (error.line or 0, error.path)
 
 
@@ -504,11 +510,44 @@ def _is(node: Node, tag: str) -> bool:
     return isinstance(node, ScalarNode) and node.tag == _TAG + tag
 
 
-def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
-    if len(word) > _QUOTED:  # nothing that long is close to a known word; difflib need not say so
-        return ""
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f"did you mean '{close[0]}'?" if close else ""
+class _Suggestions:
+    """"Did you mean" hints, within one budget of difflib work for the whole file.
+
+    difflib compares the word with every choice, each comparison costing up to the product of
+    their lengths: a hostile file's hundreds of unknown ring names against 50 long ring names
+    once took 10 s. So hints are worked out only for listed errors, and only while the budget lasts.
+    """
+
+    def __init__(self) -> None:
+        self.budget = _SUGGESTION_WORK
+
+    def __call__(self, word: str, choices: tuple[str, ...]) -> str:
+        if len(word) > _QUOTED:  # nothing that long is close to a known word; difflib need not say so
+            return ""
+        cost = sum((len(word) + 1) * (len(choice) + 1) for choice in choices)
+        if cost > self.budget:
+            return ""
+        self.budget -= cost
+        close = difflib.get_close_matches(word, choices, n=1)
+        return f"did you mean '{close[0]}'?" if close else ""
+
+
+@dataclass(frozen=True)
+class _Found:
+    """An error as the reader records it; its "did you mean" is worked out only if it is listed."""
+
+    path: str
+    message: str
+    line: int | None
+    # (word, choices, what to say when no choice is close): the hint that ends the message
+    near: tuple[str, tuple[str, ...], str] | None = None
+
+    def error(self, suggest: _Suggestions) -> ConfigError:
+        message = self.message
+        if self.near is not None:
+            word, choices, otherwise = self.near
+            message += suggest(word, choices) or otherwise
+        return ConfigError(self.path, _clip(message), self.line)
 
 
 def _join(path: str, key: str) -> str:
@@ -520,27 +559,37 @@ class _Reader:
     """Walks the composed YAML nodes, collecting every error instead of stopping at the first."""
 
     def __init__(self) -> None:
-        self.errors: list[ConfigError] = []
+        self.errors: list[_Found] = []
         self.dropped = 0  # errors found past _ERRORS_KEPT
         # Ring names as written, valid or not, so features naming a misspelt ring do not cascade.
         self.given_ring_names: set[str] = set()
         self.rings_unknown = False
 
-    def error(self, path: str, message: str, node: Node | None) -> None:
+    def error(
+        self,
+        path: str,
+        message: str,
+        node: Node | None,
+        near: tuple[str, tuple[str, ...], str] | None = None,
+    ) -> None:
+        """Record an error; `near` (word, choices, fallback) ends its message with a hint."""
         if len(self.errors) >= _ERRORS_KEPT:
             self.dropped += 1
             return
         line = _line(node) if node is not None else None
-        self.errors.append(ConfigError(path, _clip(message), line))
+        # Clipped now too, so an error never listed holds no more than a listed one.
+        self.errors.append(_Found(path, _clip(message), line, near))
 
     def result(self) -> ConfigErrors:
         """The earliest MAX_ERRORS errors in file order, and how many more there are."""
-        errors = sorted(self.errors, key=_file_order)
-        more = len(errors) - MAX_ERRORS + self.dropped
+        found = sorted(self.errors, key=_file_order)
+        suggest = _Suggestions()  # only for the listed errors, earliest first
+        errors = tuple(error.error(suggest) for error in found[:MAX_ERRORS])
+        more = len(found) - MAX_ERRORS + self.dropped
         if more <= 0:
-            return ConfigErrors(tuple(errors))
+            return ConfigErrors(errors)
         last = ConfigError("", f"… and {more:,} more errors, not listed", None)
-        return ConfigErrors((*errors[:MAX_ERRORS], last), omitted=more)
+        return ConfigErrors((*errors, last), omitted=more)
 
     # -- documents and sections ------------------------------------------------------------------
 
@@ -689,11 +738,11 @@ class _Reader:
         known = True
         for position, name in enumerate(names):
             if name not in SIGNOFF_ROLES:
-                hint = _suggest(name, SIGNOFF_ROLES) or f"use {' or '.join(SIGNOFF_ROLES)}"
                 self.error(
                     f"{path}[{position}]",
-                    f"unknown role '{_quote(name)}'; {hint}",
+                    f"unknown role '{_quote(name)}'; ",
                     node.value[position],
+                    (name, SIGNOFF_ROLES, f"use {' or '.join(SIGNOFF_ROLES)}"),
                 )
                 known = False
         return frozenset(names) if known else None
@@ -707,6 +756,7 @@ class _Reader:
             self.error(path, _too_many(len(node.value), "flags", MAX_FEATURES), node)
             return _no_features()
         ring_set = set(rings)
+        listing = f"the rings are {', '.join(rings)}"  # once, not once per unknown ring
         features: dict[str, frozenset[str]] = {}
         variables: dict[str, str] = {}
         for key, value in node.value:
@@ -745,11 +795,11 @@ class _Reader:
                     and ring not in self.given_ring_names
                     and not self.rings_unknown
                 ):
-                    hint = _suggest(ring, rings) or f"the rings are {', '.join(rings)}"
                     self.error(
                         f"{flag_path}[{position}]",
-                        f"unknown ring '{_quote(ring)}'; {hint}",
+                        f"unknown ring '{_quote(ring)}'; ",
                         value.value[position],
+                        (ring, rings, listing),
                     )
             features[flag] = frozenset(on or ())
         return MappingProxyType(features)
@@ -788,12 +838,14 @@ class _Reader:
                 continue
             name = str(key.value)
             if name not in known:
-                hint = _suggest(name, known) or (
+                otherwise = (
                     f"known keys are {', '.join(known)}"
                     if len(known) > 1
                     else f"the only key here is '{known[0]}'"
                 )
-                self.error(_join(path, name), f"unknown key '{_quote(name)}'; {hint}", key)
+                self.error(
+                    _join(path, name), f"unknown key '{_quote(name)}'; ", key, (name, known, otherwise)
+                )
             elif name in fields:
                 first = _line(fields[name])
                 self.error(
@@ -917,8 +969,12 @@ class _Reader:
             return None
         if text in _PERMISSIONS:
             return Permission.parse(text)
-        hint = _suggest(text, _PERMISSIONS) or "use read, triage, write, maintain or admin"
-        self.error(path, f"'{_quote(text)}' is not a permission; {hint}", node)
+        self.error(
+            path,
+            f"'{_quote(text)}' is not a permission; ",
+            node,
+            (text, _PERMISSIONS, "use read, triage, write, maintain or admin"),
+        )
         return None
 
     def release_tag(self, node: Node, path: str) -> str | None:

@@ -20,82 +20,160 @@ import orjson
 DELIVERY: ContextVar[str | None] = ContextVar("delivery", default=None)
 
 # Secrets by their shape: GitHub tokens (classic ghp_ gho_ ghu_ ghs_ ghr_, whose bodies may hold
-# `-` and `_`, and fine-grained github_pat_), JWTs, PEM private keys (whole, JSON-escaped with
-# literal `\n`, or cut short by a field limit) and Authorization header values.
+# `-` and `_`, fine-grained github_pat_, and GitHub Enterprise Server's older `v1.` + 40 hex
+# installation tokens), JWTs, PEM private keys (whole, JSON-escaped with literal `\n`, or cut short
+# by a field limit), an Authorization header's credentials, and the value of any key named like
+# a secret (`token`, `access_token`, `client_secret`, `authorization`...) whether written
+# `key=value` (URLs, form bodies), `key: value` or `"key": "value"` (JSON, escaped or not).
+# No alternative scans again what an earlier attempt scanned (a JWT starts only where a word
+# does, a key's body stops at the next armour), so a line costs time in proportion to its
+# length: `eyJ` 8,000 times over took 2 s, and "-----BEGIN RSA PRIVATE KEY-----" 2,000 times 1 s.
 _SECRET = re.compile(
-    r"(?:gh[pousr]_|github_pat_)[A-Za-z0-9_-]{8,}"
-    r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
-    r"|-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"
-    r"(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY-----|[A-Za-z0-9+/=\s\\]*)"
-    r"|(?:token|bearer)\s+[A-Za-z0-9._~+/=-]{8,}",
-    re.IGNORECASE | re.DOTALL,
+    # A first-character gate: the search skips quickly past every position no secret starts at.
+    r"(?=[abegpstv-])(?:"
+    r"(?:gh[pousr]_|github_pat_)[A-Za-z0-9_-]{8,}+"
+    r"|-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:[A-Za-z0-9+/=\s\\:,]|-(?!----(?:BEGIN|END)))*+"
+    r"(?:-----END [A-Z0-9 ]*PRIVATE KEY-----)?"
+    # The rest start where a word does.
+    r"|(?<![A-Za-z0-9])(?:"
+    r"(?<![_-])eyJ[A-Za-z0-9_-]{8,}+\.[A-Za-z0-9_-]++\.[A-Za-z0-9_-]*+"
+    r"|v1\.[0-9a-f]{40,}+"
+    # `token abc`, `Bearer abc`, `Basic abc`: credentials hold a digit or a `.`, `+`, `/`...
+    # inside, or are long; words ("token requested", "basic authentication") are left alone.
+    r"|(?:token|bearer|basic)\s++"
+    r"(?=[A-Za-z]*+(?:[0-9]|[._~+/=-][A-Za-z0-9])|[A-Za-z]{20})[A-Za-z0-9._~+/=-]{8,}+"
+    # A key (`token`, `access_token`, `GITHUB_WEBHOOK_SECRET`, `Authorization`...) and what
+    # separates it from its value are kept; the value, up to its closing quote or (unquoted) the
+    # end of the word or a URL's `@host`, is masked, with the scheme of an Authorization value.
+    r"|(?P<key>(?:token|secret|password|(?:proxy-)?authorization)"
+    r"""\\*+["']?\s*+[:=]\s*+(?:\\*+"(?=[^"\\])|'(?=[^'\\]))?)"""
+    r"""(?:(?<=")[^"\\]++|(?<=')[^'\\]++"""
+    r"""|(?<!["'])(?:(?:basic|bearer|token)\s++)?[^\s"'\\&,;@)}\]]++)"""
+    r"))",
+    re.IGNORECASE,
 )
+
+
+def _mask(match: re.Match[str]) -> str:
+    """What replaces a match: ***, after the key of a key-value match."""
+    return (match.groupdict().get("key") or "") + "***"
+
+
 # Cheap pre-check: most lines hold nothing that looks like a secret and skip the full scan
 # (plain substring tests on the lower-cased line cost a tenth of a case-blind regex search).
+# GitHub's token prefixes are looked for only in a line that holds "gh".
+_GITHUB_MARKERS = ("ghs_", "ghp_", "gho_", "ghu_", "ghr_", "github_pat_")
 _SECRET_MARKERS = (
-    "ghs_",
-    "ghp_",
-    "gho_",
-    "ghu_",
-    "ghr_",
-    "github_pat_",
     "eyj",
     "private key",
+    "v1.",
     "token",
     "bearer",
+    "basic",
+    "secret",
+    "password",
+    "authorization",
 )
 
 # Secrets ringbot holds, masked by their exact value however they look: the permanent ones it is
-# configured with, and the installation tokens and JWTs it receives and mints (the newest
-# MAX_ROTATING_SECRETS of them: older ones have expired, and the set must not grow for ever).
-MAX_ROTATING_SECRETS = 100
+# configured with, and the installation tokens and JWTs it receives and mints. Only the newest
+# MAX_ROTATING_SECRETS of those are kept (older ones have expired, and the set must not grow for
+# ever): an installation token lives an hour and a JWT is minted to fetch each one, so this
+# covers tokens for 1,000 installations at once, with room to spare. redact() costs the same
+# however many are held; register_secret() copies a dictionary of them (about 30 us at 2,000).
+MAX_ROTATING_SECRETS = 2_000
 _MIN_SECRET = 6
-_permanent: dict[str, None] = {}
-_rotating: OrderedDict[str, None] = OrderedDict()
-# The pre-check looks for a short piece of each form that starts with a letter log lines seldom
-# hold: one regex scan then jumps between the few places worth a look. The rare form without such
-# a letter (a hex webhook secret) gets a substring test of its own. Then come all the forms to
-# mask, longest first. Swapped whole, so a reader on another thread sees old or new, not a mix.
-_known: tuple[re.Pattern[str] | None, tuple[str, ...], tuple[str, ...]] = (None, (), ())
+# Each form to mask is found by a probe: the 9 characters after the first "anchor" in it (an
+# upper-case letter ringbot's lower-case JSON lines seldom hold, not T and Z of timestamps, or a
+# `.`, which `v1.` tokens hold). redact() collects the 9 characters after every anchor in the
+# line in one regex pass and looks them up: one dictionary probe each, however many secrets are
+# held. The rare form without an anchor early enough (a hex webhook secret) is tested on its own.
 _PROBE_LENGTH = 10
-# Upper-case letters that ringbot's lower-case JSON lines seldom hold (not T and Z: timestamps).
-_RARE = re.compile("[BDFJKLMNQUVWXY]")
+_ANCHORS = "BDFJKLMNQUVWXY."
+_ANCHOR = re.compile(f"[{re.escape(_ANCHORS)}]")
+_WINDOWS = re.compile(f"[{re.escape(_ANCHORS)}](?=(.{{{_PROBE_LENGTH - 1}}}))", re.DOTALL)
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n|\\r\\n|\\n")
+
+
+class _Known:
+    """The forms to mask, published whole (never changed after), so readers need no lock."""
+
+    def __init__(
+        self, probes: dict[str, tuple[str, ...]] | None = None, plain: tuple[str, ...] = ()
+    ) -> None:
+        self.probes = probes if probes is not None else {}  # probe -> forms that hold it
+        self.plain = plain  # forms without a probe
+
+
+class _Secrets:
+    """The secrets held and how many of them show as each form; changed under a lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.permanent: dict[str, tuple[str, ...]] = {}  # value -> its forms
+        self.rotating: OrderedDict[str, tuple[str, ...]] = OrderedDict()  # oldest first
+        self.holders: dict[str, int] = {}  # form -> how many held values show as it
+
+    def add(self, value: str, rotating: bool) -> None:
+        global _known
+        with self.lock:
+            if rotating and value in self.rotating:
+                self.rotating.move_to_end(value)  # the newest again
+                return
+            if not rotating and value in self.permanent:
+                return
+            forms = tuple(_forms(value))
+            dropped: list[tuple[str, ...]] = []
+            if rotating:
+                self.rotating[value] = forms
+                while len(self.rotating) > MAX_ROTATING_SECRETS:
+                    dropped.append(self.rotating.popitem(last=False)[1])
+            else:
+                self.permanent[value] = forms
+            known = _known
+            probes = dict(known.probes)
+            plain = list(known.plain)
+            for form in forms:
+                self.holders[form] = self.holders.get(form, 0) + 1
+                if self.holders[form] == 1:
+                    _place(form, probes, plain, add=True)
+            for old in dropped:
+                for form in old:
+                    self.holders[form] -= 1
+                    if not self.holders[form]:
+                        del self.holders[form]
+                        _place(form, probes, plain, add=False)
+            _known = _Known(probes, tuple(plain))
+
+
+def _place(form: str, probes: dict[str, tuple[str, ...]], plain: list[str], *, add: bool) -> None:
+    """Add form to (or take it from) the probe it is found by, or the forms tested on their own."""
+    anchor = _ANCHOR.search(form, 0, max(len(form) - _PROBE_LENGTH + 1, 0))
+    if anchor is None:
+        if add:
+            plain.append(form)
+        else:
+            plain.remove(form)
+        return
+    probe = form[anchor.start() + 1 : anchor.start() + _PROBE_LENGTH]
+    others = tuple(other for other in probes.get(probe, ()) if other != form)
+    if add:
+        probes[probe] = (*others, form)
+    elif others:
+        probes[probe] = others
+    else:
+        del probes[probe]
+
+
+_secrets = _Secrets()
+_known = _Known()
 
 
 def register_secret(value: str | None, *, rotating: bool = False) -> None:
     """Mask this exact value, JSON-escaped too, and each long line of it, in every log line."""
     if not value or len(value) < _MIN_SECRET:
         return
-    if rotating:
-        known = value in _rotating
-        _rotating[value] = None
-        _rotating.move_to_end(value)
-        if known:
-            return
-        while len(_rotating) > MAX_ROTATING_SECRETS:
-            _rotating.popitem(last=False)
-    elif value in _permanent:
-        return
-    else:
-        _permanent[value] = None
-    _rebuild()
-
-
-def _rebuild() -> None:
-    """Recompute the forms to mask and their pre-check."""
-    global _known
-    forms = {form: None for value in (*_permanent, *_rotating) for form in _forms(value)}
-    probes: set[str] = set()
-    plain: list[str] = []
-    for form in forms:
-        rare = _RARE.search(form, 0, max(len(form) - _PROBE_LENGTH + 1, 0))
-        if rare is None:
-            plain.append(form)
-        else:
-            probes.add(re.escape(form[rare.start() : rare.start() + _PROBE_LENGTH]))
-    probe = re.compile("|".join(sorted(probes))) if probes else None
-    _known = (probe, tuple(plain), tuple(sorted(forms, key=len, reverse=True)))
+    _secrets.add(value, rotating)
 
 
 def _forms(value: str) -> Iterator[str]:
@@ -112,20 +190,33 @@ def _forms(value: str) -> Iterator[str]:
             yield line
 
 
+def _longest_first(form: str) -> tuple[int, str]:
+    return (-len(form), form)
+
+
 def redact(text: str) -> str:
     """Return text with every known secret, and anything shaped like one, replaced by ***."""
-    probe, plain, forms = _known
-    known = probe is not None and probe.search(text) is not None
+    probes, plain = _known.probes, _known.plain
+    found: list[str] = []
+    if probes:
+        windows = _WINDOWS.findall(text)
+        if windows and not probes.keys().isdisjoint(windows):
+            found = [form for window in windows for form in probes.get(window, ())]
     for form in plain:
-        known = known or form in text
-    if known:
-        for form in forms:
-            if form in text:
-                text = text.replace(form, "***")
+        if form in text:
+            found.append(form)
+    if found:
+        # Longest first: a key whole before any of its lines.
+        for form in sorted(set(found), key=_longest_first):
+            text = text.replace(form, "***")
     lowered = text.lower()
     for marker in _SECRET_MARKERS:
         if marker in lowered:
-            return _SECRET.sub("***", text)
+            return _SECRET.sub(_mask, text)
+    if "gh" in lowered:
+        for marker in _GITHUB_MARKERS:
+            if marker in lowered:
+                return _SECRET.sub(_mask, text)
     return text
 
 

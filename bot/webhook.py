@@ -20,13 +20,22 @@ from .queue import WorkKey
 
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 SEEN_DELIVERIES = 10_000
-# Bodies up to this size are read at once; larger ones take one of a few slots first, so that
-# unverified senders cannot make the process hold many 25 MB buffers at the same time.
+# A body is read before its signature can be checked, so an unverified sender chooses what the
+# process holds for it. All such bytes share one budget: a request takes its announced length
+# before reading (or, for a body of unknown length or one that inflates, what it has read so
+# far) and gives it back once the signature is checked, or however else the request ends.
+# It holds one body of MAX_BODY with room beside it, so a real delivery of any size fits.
+BODY_BUDGET = 32 * 1024 * 1024
+# A request that finds the budget spent waits this long for some to be given back, then 503.
+BUDGET_WAIT = 0.5
+# Bodies over this size (or of unknown length) also take one of a few slots, so that a few
+# large bodies are read at a time and small ones keep getting through beside them.
 LARGE_BODY = 1024 * 1024
 LARGE_BODIES_AT_ONCE = 2
-# GitHub gives up on a delivery after 10 s: a large body that takes longer (or waits longer for
-# a slot) is not worth holding a slot for.
-LARGE_BODY_SECONDS = 10.0
+# GitHub gives up on a delivery after 10 s: a body not in by then (counted from when its headers
+# are in) is not worth holding budget or a slot for. 408, or 503 if it was still waiting for
+# either.
+BODY_SECONDS = 10.0
 CHUNK = 64 * 1024
 SIGNATURE_PREFIX = "sha256="
 _SIGNATURE_LENGTH = len(SIGNATURE_PREFIX) + 64
@@ -84,6 +93,68 @@ class _Refused(Exception):
         self.text = text
 
 
+class BodyBudget:
+    """Bytes of not-yet-verified bodies that requests may hold at once, all of them together."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.free = total
+        self._waiting: list[tuple[int, asyncio.Future[None]]] = []
+
+    async def take(self, size: int, until: float) -> bool:
+        """Take size bytes, waiting until loop time `until` at most; False if none came."""
+        if size <= self.free:  # nobody waits in normal operation: this is the whole cost
+            self.free -= size
+            return True
+        if size > self.total:
+            return False
+        # A request that fits whatever is free goes ahead of waiting ones that do not: a large
+        # body waiting for room must not hold up the small deliveries behind it.
+        waiter = (size, asyncio.get_running_loop().create_future())
+        self._waiting.append(waiter)
+        try:
+            async with asyncio.timeout_at(until):
+                await waiter[1]
+        except BaseException as exc:  # the wait timed out, or the request was cancelled
+            if waiter[1].done() and not waiter[1].cancelled():
+                self.give(size)  # granted just as it gave up: hand it on
+            else:
+                waiter[1].cancel()
+                if waiter in self._waiting:  # give() drops a cancelled waiter itself
+                    self._waiting.remove(waiter)
+            if isinstance(exc, TimeoutError):
+                return False
+            raise
+        return True
+
+    def give(self, size: int) -> None:
+        """Give back bytes taken earlier; wake the waiting requests that now fit."""
+        self.free += size
+        if self._waiting:
+            still = []
+            for waiter in self._waiting:
+                wanted, granted = waiter
+                if granted.done():
+                    continue
+                if wanted <= self.free:
+                    self.free -= wanted
+                    granted.set_result(None)
+                else:
+                    still.append(waiter)
+            self._waiting = still
+
+
+class _Hold:
+    """What one request holds while its body is read: bytes of the budget, maybe a slot."""
+
+    __slots__ = ("held", "slot", "waiting")
+
+    def __init__(self) -> None:
+        self.held = 0
+        self.slot = False
+        self.waiting = ""  # what it waits for, if not for the sender: the 503 answer's text
+
+
 class WebhookReceiver:
     """Turns signed deliveries into work keys."""
 
@@ -95,6 +166,9 @@ class WebhookReceiver:
         enqueue: Callable[[WorkKey], bool],
         identity: Callable[[], Identity],
         metrics: Metrics,
+        body_seconds: float = BODY_SECONDS,
+        body_budget: int = BODY_BUDGET,
+        budget_wait: float = BUDGET_WAIT,
     ) -> None:
         if not secret:
             raise ValueError("a webhook secret is required")
@@ -106,7 +180,10 @@ class WebhookReceiver:
         self._metrics = metrics
         self._seen: LRUCache[str, bool] = LRUCache(SEEN_DELIVERIES)
         self._large = asyncio.Semaphore(LARGE_BODIES_AT_ONCE)
-        self.large_body_seconds = LARGE_BODY_SECONDS
+        # Read when a request arrives, so that a test may change them on a running receiver.
+        self.body_seconds = body_seconds
+        self.budget_wait = budget_wait
+        self.budget = BodyBudget(body_budget)
 
     async def handle(self, request: web.Request) -> web.Response:
         """Answer one delivery; the work happens later, in the queue."""
@@ -123,12 +200,19 @@ class WebhookReceiver:
         declared = request.content_length
         if declared is not None and declared > MAX_BODY:
             return self._answer(413, "body over 25 MB", event_name, delivery)
+        deadline = asyncio.get_running_loop().time() + self.body_seconds
         mac = self._mac.copy()
+        hold = _Hold()
         try:
-            body = await self._read(request.content, declared, mac)
+            body = await self._read(request.content, declared, mac, hold, deadline)
+            signed = hmac.compare_digest(mac.digest(), expected)
         except _Refused as refused:
             return self._answer(refused.status, refused.text, event_name, delivery)
-        if not hmac.compare_digest(mac.digest(), expected):
+        finally:
+            # However the read ended (answered, refused, sender gone, cancelled): a signed body
+            # is verified, and nothing else is worth holding budget or a slot for.
+            self._let_go(hold)
+        if not signed:
             return self._answer(401, "bad signature", event_name, delivery)
         if not event_name or not delivery:
             return self._answer(
@@ -169,51 +253,103 @@ class WebhookReceiver:
             action=action[:_HEADER_IN_LOGS] if isinstance(action, str) else None,
         )
 
-    async def _read(self, stream: StreamReader, declared: int | None, mac: hmac.HMAC) -> bytearray:
+    async def _read(
+        self,
+        stream: StreamReader,
+        declared: int | None,
+        mac: hmac.HMAC,
+        hold: _Hold,
+        deadline: float,
+    ) -> bytearray:
         """The body, fed to `mac` as it arrives; raises _Refused if it cannot be had."""
-        body = bytearray()
         try:
-            if declared is not None and declared <= LARGE_BODY:
-                # The common case: no slot, no timer. A compressed body may still inflate past
-                # LARGE_BODY, and then waits for a slot like a large one. A body of unknown
-                # length (chunked; GitHub always says how long) takes a slot from the start.
-                async for chunk in stream.iter_chunked(CHUNK):
-                    mac.update(chunk)
-                    body += chunk
-                    if len(body) > LARGE_BODY:
-                        break
-                else:
-                    return body
-            return await self._read_large(stream, body, mac, declared)
+            # A small body that is all in already cannot stall, and needs no timer: the common
+            # case. (Waits for a slot or budget bring their own.)
+            if declared is not None and declared <= LARGE_BODY and stream.is_eof():
+                return await self._read_into(stream, declared, mac, hold, deadline)
+            async with asyncio.timeout_at(deadline):
+                return await self._read_into(stream, declared, mac, hold, deadline)
+        except TimeoutError:
+            if hold.waiting:
+                raise _Refused(503, hold.waiting) from None
+            raise _Refused(408, "body not received in time") from None
         except (ConnectionError, web.RequestPayloadError, HttpProcessingError) as exc:
             # The sender went away, or broke its own framing or content encoding.
             raise _Refused(400, f"body could not be read: {type(exc).__name__}") from None
 
-    async def _read_large(
-        self, stream: StreamReader, body: bytearray, mac: hmac.HMAC, declared: int | None
+    async def _read_into(
+        self,
+        stream: StreamReader,
+        declared: int | None,
+        mac: hmac.HMAC,
+        hold: _Hold,
+        deadline: float,
     ) -> bytearray:
-        waiting = True
-        try:
-            async with asyncio.timeout(self.large_body_seconds), self._large:
-                waiting = False
-                size = len(body)
-                if not size and declared is not None:
-                    # The announced size in one allocation: a buffer of megabytes grown chunk by
-                    # chunk leaves the allocator holding several times the body afterwards.
-                    body = bytearray(declared)
-                async for chunk in stream.iter_chunked(CHUNK):
-                    end = size + len(chunk)
-                    if end > MAX_BODY:
-                        raise _Refused(413, "body over 25 MB")
-                    mac.update(chunk)
-                    body[size:end] = chunk  # in place within the allocation, appended beyond it
-                    size = end
-                del body[size:]  # a decoded body may end short of the announced length
-        except TimeoutError:
-            if waiting:
-                raise _Refused(503, "too many large bodies at once") from None
-            raise _Refused(408, "body not received in time") from None
+        if declared is None or declared > LARGE_BODY:
+            # A body of unknown length (chunked; GitHub always says how long) takes a slot from
+            # the start, and a large one before it takes its share of the budget.
+            await self._take_slot(hold, deadline)
+        if declared:
+            await self._take(hold, declared, deadline)
+        # The announced size in one allocation, once it is paid for: a buffer grown chunk by
+        # chunk leaves the allocator holding several times the body afterwards.
+        body = bytearray(declared or 0)
+        size = 0
+        async for chunk in stream.iter_chunked(CHUNK):
+            end = size + len(chunk)
+            if end > hold.held:  # a body of unknown length, or one that inflates as it is read
+                await self._grow(hold, end, deadline)
+            mac.update(chunk)
+            body[size:end] = chunk  # in place within the allocation, appended beyond it
+            size = end
+        del body[size:]  # a decoded body may end short of the announced length
         return body
+
+    async def _grow(self, hold: _Hold, end: int, deadline: float) -> None:
+        """Make the budget a request holds cover `end` bytes of body."""
+        if end > MAX_BODY:
+            raise _Refused(413, "body over 25 MB")
+        if end <= LARGE_BODY:
+            await self._take(hold, end - hold.held, deadline)
+            return
+        # A large body of unknown size takes a slot, and room for the largest body at once: two
+        # such bodies each growing a little at a time could otherwise wait on each other.
+        if not hold.slot:
+            await self._take_slot(hold, deadline)
+        await self._take(hold, MAX_BODY - hold.held, deadline)
+
+    async def _take_slot(self, hold: _Hold, deadline: float) -> None:
+        hold.waiting = "too many large bodies at once"
+        async with asyncio.timeout_at(deadline):  # then 503
+            await self._large.acquire()
+        hold.slot = True
+        hold.waiting = ""
+
+    async def _take(self, hold: _Hold, size: int, deadline: float) -> None:
+        """Take size bytes of the budget for a request, or refuse it with 503."""
+        budget = self.budget
+        if size <= budget.free:  # the common case, without a coroutine
+            budget.free -= size
+            hold.held += size
+            return
+        # A large body, already holding a slot, may wait as long as it may wait for the slot;
+        # others wait briefly, so that a flood of them is answered rather than piled up.
+        until = deadline
+        if not hold.slot:
+            until = min(deadline, asyncio.get_running_loop().time() + self.budget_wait)
+        hold.waiting = "too many unverified bodies at once"
+        if not await budget.take(size, until):
+            raise _Refused(503, hold.waiting)
+        hold.held += size
+        hold.waiting = ""
+
+    def _let_go(self, hold: _Hold) -> None:
+        if hold.held:
+            self.budget.give(hold.held)
+            hold.held = 0
+        if hold.slot:
+            self._large.release()
+            hold.slot = False
 
     def _answer(
         self,

@@ -205,6 +205,108 @@ def test_a_line_github_shows_plainly_is_a_command(body: str) -> None:
     assert lines_of(body) == ["/status"]
 
 
+# -- inline syntax, as cmark-gfm reads it (and a browser reads the raw HTML it lets through) ------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # In a code span a backslash is a plain character, and only as many backticks close it.
+        "LGTM ``` x \\````\n/approve dev\nok ```",
+        "LGTM `` \\```\n/approve dev\n``",
+        # A `[^` up to the `]` that closes it is a footnote reference: its text is dropped.
+        "LGTM [^a\n/approve dev\n] great",
+        "Thanks! [^\n/approve dev]",
+        "LGTM [\\^a\n/approve dev\n] great",
+        "x [\\^<http://a]>\n/approve dev\n]",
+        "<code>[^</code>]\n/approve dev",
+        # A `^` entity there makes cmark-gfm read past the entity: nothing after is certain.
+        "LGTM [&#94;a]\n/approve dev",
+        "LGTM [&Hat;a]\n\n/approve dev",
+        # A linked web address holds backticks and backslashes as plain characters.
+        "see http://a.b` <details>\n\n/approve dev",
+        'x http://a.b\\<span title="\n/approve dev\n">',
+        "![``](x`) <blockquote>`\n\n/approve dev",
+        # Syntax never closed is plain text to cmark-gfm, and the raw HTML after it opens.
+        "text `code <details>\n\n/approve dev",
+        'x <span title="foo <details>\n\n/approve dev',
+        'x [a](u "t <details>\n\n/approve dev',
+        'x <a "y <details> z" >\n\n/approve dev',
+        "<details>\n\nx </details\n\n/approve dev",
+        # Comments and processing instructions end where cmark-gfm, then a browser, say.
+        "x <!--> <details> -->\n\n/approve dev",
+        "x <!-- a --!> <details> -->\n\n/approve dev",
+        "x <!-- a ---> <details> -->\n\n/approve dev",
+        "<!-- a --!> <details> -->\n\n/approve dev",
+        "<? a > <details> ?>\n\n/approve dev",
+        "x <? a >\n/approve dev\n?>",
+        "x <??> <?>\n/approve dev?>",
+        # Raw HTML in headings and table cells, and HTML blocks that interrupt a paragraph.
+        "# <code>\n/approve dev",
+        "<details>\n\n| </details> |\n| - |\n\n/approve dev",
+        "x ``\n<textarea> ``\n\n/approve dev",
+    ],
+    ids=[
+        "code-span-backslash-before-longer-backticks",
+        "code-span-backslash-before-backticks",
+        "footnote-reference",
+        "footnote-reference-closed-on-the-command-line",
+        "footnote-reference-escaped-caret",
+        "footnote-reference-autolink-bracket",
+        "footnote-reference-drops-closing-tag",
+        "footnote-reference-caret-entity",
+        "footnote-reference-named-caret-entity",
+        "web-address-backtick",
+        "web-address-backslash-before-tag",
+        "link-destination-backtick",
+        "unclosed-code-span",
+        "unclosed-attribute-value",
+        "unclosed-link-title",
+        "invalid-attribute",
+        "unclosed-closing-tag",
+        "empty-comment",
+        "comment-bang-end",
+        "comment-dash-end",
+        "html-block-comment-bang-end",
+        "html-block-processing-instruction",
+        "processing-instruction-across-lines",
+        "processing-instruction-not-ended-by-an-even-run",
+        "heading-code",
+        "table-cell-closing-tag",
+        "textarea-html-block",
+    ],
+)
+def test_a_line_inline_syntax_hides_on_github_is_not_a_command(body: str) -> None:
+    assert parse_commands(body, RINGS) == ()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "LGTM ``` x \\```\n/status",
+        "See https://example.com/docs and `code`.\n/status",
+        "see <https://example.com/x]> ok\n/status",
+        "x <!-- note -->\n/status",
+        "LGTM [^1]\n/status",
+        "Use `<details>` to fold.\n/status",
+        "# Notes <code>x</code>\n/status",
+        "| a |\n| - |\n| <code>x</code> |\n\n/status",
+    ],
+    ids=[
+        "code-span-closed-after-a-backslash",
+        "web-address",
+        "autolink",
+        "html-comment",
+        "footnote-reference-on-one-line",
+        "tag-in-a-code-span",
+        "closed-code-in-a-heading",
+        "closed-code-in-a-table-cell",
+    ],
+)
+def test_inline_syntax_github_closes_leaves_the_next_line_a_command(body: str) -> None:
+    assert lines_of(body) == ["/status"]
+
+
 def test_nesting_too_deep_to_follow_hides_the_rest() -> None:
     assert parse_commands("> " * 40 + "x\n\n/status", RINGS) == ()
 
@@ -219,8 +321,38 @@ def test_nesting_too_deep_to_follow_hides_the_rest() -> None:
         "1. " * 20_000,
         "a|" * 30_000 + "\n" + "-|" * 30_000,
         "`<![](\"'" * 8_000,
+        "x " + "\\`" * 30_000,
+        "x " + '<a "' * 16_000,
+        "x " + "<a " * 20_000,
+        "`" + " <details>" * 6_000,
+        "x " + "[^a" * 20_000,
+        "x " + "www." * 16_000,
+        "x <a\n" + "b\n" * 30_000,
+        "`\n" * 30_000,
+        "| a |\n| - |\n" + "| <details> | `x |\n" * 3_500,
+        "x <!--" + "-" * 60_000,
+        "x " + "<??>" * 16_000,
     ],
-    ids=["tag-spaces", "tag-slashes", "comment-starts", "bullets", "ordered", "table", "inline"],
+    ids=[
+        "tag-spaces",
+        "tag-slashes",
+        "comment-starts",
+        "bullets",
+        "ordered",
+        "table",
+        "inline",
+        "escaped-backticks",
+        "attribute-values",
+        "tag-starts",
+        "unclosed-code-span",
+        "footnote-references",
+        "web-addresses",
+        "tag-across-lines",
+        "code-span-across-lines",
+        "table-rows",
+        "comment-dashes",
+        "processing-instructions",
+    ],
 )
 def test_a_hostile_comment_of_github_s_maximum_size_parses_quickly(body: str) -> None:
     started = time.perf_counter()

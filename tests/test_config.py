@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import random
 import textwrap
 import time
 from collections.abc import Callable, Sized
@@ -1249,6 +1250,72 @@ def test_past_100_errors_the_rest_are_counted_in_one_line() -> None:
     assert found[-1] == "… and 50 more errors, not listed"
 
 
+def unknown_feature_rings(alphabet: str = "abcdefghij") -> str:
+    """The hostile review's file: 50 rings of 42 characters, and features naming 1,400 more.
+
+    Each unknown ring once got a difflib "did you mean" against all 50 rings (7 ms each), though
+    only 100 errors are listed: 10 s of CPU for one 64 KB file.
+    """
+    rng = random.Random(1)
+
+    def name() -> str:
+        return "a" + "".join(rng.choice(alphabet) for _ in range(41))
+
+    text = "rings:\n" + "".join(f"  - name: {name()}\n" for _ in range(MAX_RINGS)) + "features:\n"
+    for flag in range(MAX_FEATURES):
+        line = f"  f{flag}: [" + ",".join(name() for _ in range(20)) + "]\n"
+        if len(text) + len(line) > MAX_CONFIG_BYTES:
+            break
+        text += line
+    return text
+
+
+def test_did_you_mean_is_worked_out_only_for_listed_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, int]] = []
+    close_matches = bot.config.difflib.get_close_matches
+
+    def counted(word: str, choices: tuple[str, ...], **kwargs: int) -> list[str]:
+        calls.append((word, len(choices)))
+        return close_matches(word, choices, **kwargs)
+
+    monkeypatch.setattr(bot.config.difflib, "get_close_matches", counted)
+    # 1,000 unknown keys close to `rings`: a hint for each listed one, none for the other 900.
+    found = errors("".join(f"ring{n:03}: 1\n" for n in range(1_000)))
+    assert found[0] == "ring000: unknown key 'ring000'; did you mean 'rings'? (line 1)"
+    assert all("did you mean 'rings'?" in line for line in found[:MAX_ERRORS])
+    assert found[-1] == "… and 900 more errors, not listed"
+    assert len(calls) == MAX_ERRORS
+
+
+def test_did_you_mean_work_is_bounded_for_the_whole_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    work = 0
+    close_matches = bot.config.difflib.get_close_matches
+
+    def counted(word: str, choices: tuple[str, ...], **kwargs: int) -> list[str]:
+        nonlocal work
+        work += sum((len(word) + 1) * (len(choice) + 1) for choice in choices)
+        return close_matches(word, choices, **kwargs)
+
+    monkeypatch.setattr(bot.config.difflib, "get_close_matches", counted)
+    text = unknown_feature_rings()
+    assert len(text.encode()) <= MAX_CONFIG_BYTES
+    result = parse_config(text)
+    assert isinstance(result, ConfigErrors)
+    assert result.count > 1_000 and len(result.errors) == MAX_ERRORS + 1
+    assert 0 < work <= bot.config._SUGGESTION_WORK
+    # Past the budget an error still says what would fix it: it names the rings.
+    assert "; did you mean '" in str(result.errors[0]) or "the rings are" in str(result.errors[0])
+    assert "; the rings are a" in str(result.errors[MAX_ERRORS - 1])
+
+
+def test_without_budget_left_an_error_names_the_choices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bot.config, "_SUGGESTION_WORK", 0)
+    assert errors("""\
+        rings: [{name: dev}, {name: internal}]
+        features: {new-grid: [internl]}
+        """) == ["features.new-grid[0]: unknown ring 'internl'; the rings are dev, internal (line 2)"]
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -1301,6 +1368,9 @@ def max_size_bombs() -> dict[str, str]:
         "tags": fill("a: [", "!!str x, ", "]\n"),
         "long-scalar": fill("release_tag: '", "x", "'\n"),
         "line-breaks": fill("a: b", "\n", "c: d\n"),
+        # 10 s before "did you mean" hints were limited to the listed errors and a work budget
+        "unknown-feature-rings": unknown_feature_rings(),
+        "unknown-feature-rings-two-letters": unknown_feature_rings("ab"),
     }
 
 

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import hmac
 import logging
+import time
 import tracemalloc
 from collections.abc import AsyncIterator
 from typing import Any
+from unittest import mock
 
 import aiohttp
 import orjson
 import pytest
 import yaml
+from aiohttp import streams
+from aiohttp.test_utils import make_mocked_request
 
 from bot.logs import JsonFormatter
+from bot.webhook import BodyBudget
 
 from .harness import ROOT, SECRET, World
 
@@ -230,7 +236,7 @@ async def test_small_deliveries_are_not_held_up_by_large_ones(w: World) -> None:
 
 
 async def test_a_stalled_large_body_gives_up_its_slot(w: World) -> None:
-    w.bot.receiver.large_body_seconds = 0.5
+    w.bot.receiver.body_seconds = 0.5
     head = {"X-Hub-Signature-256": "sha256=" + "0" * 64, "Content-Length": str(4 * MB)}
     assert await _raw(w, head, b" " * MB, timeout=5) == 408
 
@@ -249,12 +255,211 @@ async def test_a_large_body_that_cannot_get_a_slot_in_time_gets_503(w: World) ->
         stalled.append(writer)
     try:
         await asyncio.sleep(0.2)
-        w.bot.receiver.large_body_seconds = 0.3
+        w.bot.receiver.body_seconds = 0.3
         head = {"X-Hub-Signature-256": "sha256=" + "0" * 64, "Content-Length": str(2 * MB)}
         assert await _raw(w, head, b" " * (2 * MB), timeout=5) == 503
     finally:
         for writer in stalled:
             writer.transport.abort()
+
+
+async def _stalled_sender(w: World, declared: int, sent: int) -> int:
+    """Announce `declared` bytes with a well-formed fake signature, send `sent`, stall; the status."""
+    host, port = w.bot_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(
+            b"POST /webhook HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: push\r\n"
+            b"X-Hub-Signature-256: sha256=" + b"0" * 64 + b"\r\n"
+            b"Content-Length: %d\r\n\r\n" % declared
+        )
+        piece = b" " * (64 * 1024)
+        for start in range(0, sent, len(piece)):
+            writer.write(piece[: sent - start])
+            await writer.drain()  # the sender holds one piece at a time, so the bot's share counts
+        async with asyncio.timeout(10):
+            status_line = await reader.readline()
+    finally:
+        writer.transport.abort()
+    return int(status_line.split()[1])
+
+
+async def _budget_given_back(budget: BodyBudget) -> None:
+    """Wait until every byte of the budget is free again: nothing is held after a request ends."""
+    async with asyncio.timeout(5):
+        while budget.free != budget.total:
+            await asyncio.sleep(0.02)
+
+
+async def test_stalled_bodies_just_under_1_mb_hold_no_more_than_the_budget(w: World) -> None:
+    # The reviewed attack, scaled down: each sender announces exactly 1 MB (no slot), sends all
+    # but the last byte and stalls. Unbounded, the bot held every one of them until they hung up.
+    senders, budget = 40, 4 * MB
+    fit = budget // MB
+    receiver = w.bot.receiver
+    receiver.budget = BodyBudget(budget)
+    receiver.body_seconds, receiver.budget_wait = 3.0, 0.3
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        sending = [asyncio.ensure_future(_stalled_sender(w, MB, MB - 1)) for _ in range(senders)]
+        # The ones the budget has no room for are turned away after a brief wait...
+        turned_away, stalled = await asyncio.wait(sending, timeout=2.5)
+        assert [t.result() for t in turned_away] == [503] * (senders - fit)
+        await asyncio.sleep(0.3)  # their connections close
+        # ...while the ones that fit stall: what the bot holds for them is the budget, not 40 MB.
+        held = tracemalloc.get_traced_memory()[0] - before
+        statuses = await asyncio.gather(*stalled)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held < budget + MB
+    assert statuses == [408] * fit  # cut off at the deadline
+    # At the peak: the budget, and what aiohttp buffers for each connection before the receiver
+    # sees the request (it stops reading a connection at 512 KB, after a read of up to 256 KB).
+    assert peak - before < budget + senders * 3 * MB // 4
+    await _budget_given_back(receiver.budget)
+    assert (await w.deliver("ping", PING)).status == 202
+
+
+async def test_a_stalled_small_body_is_cut_off_with_408(w: World) -> None:
+    w.bot.receiver.body_seconds = 0.5
+    head = {"X-Hub-Signature-256": "sha256=" + "0" * 64, "Content-Length": str(20_000)}
+    started = time.monotonic()
+    assert await _raw(w, head, b" " * 10_000, timeout=5) == 408
+    assert time.monotonic() - started < 3
+    await _budget_given_back(w.bot.receiver.budget)
+
+
+async def test_a_small_body_trickled_in_is_cut_off_at_the_deadline(w: World) -> None:
+    # A byte at a time never lets the connection go quiet; the deadline counts from the headers.
+    w.bot.receiver.body_seconds = 0.5
+    host, port = w.bot_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        b"POST /webhook HTTP/1.1\r\nHost: x\r\nX-Hub-Signature-256: sha256="
+        + b"0" * 64
+        + b"\r\nContent-Length: 1000\r\n\r\n"
+    )
+    started = time.monotonic()
+    status = asyncio.ensure_future(reader.readline())
+    try:
+        async with asyncio.timeout(5):  # the whole body would take 50 s
+            while not status.done():
+                writer.write(b" ")
+                await asyncio.sleep(0.05)
+            status_line = await status
+    finally:
+        status.cancel()
+        writer.transport.abort()
+    assert int(status_line.split()[1]) == 408
+    assert time.monotonic() - started < 3
+
+
+async def test_a_small_delivery_waits_briefly_for_budget_then_gets_503(w: World) -> None:
+    receiver = w.bot.receiver
+    receiver.budget = BodyBudget(MB)
+    receiver.body_seconds, receiver.budget_wait = 5.0, 0.3
+    holder = asyncio.ensure_future(_stalled_sender(w, MB, MB // 2))  # takes the whole budget
+    try:
+        async with asyncio.timeout(5):
+            while receiver.budget.free:
+                await asyncio.sleep(0.02)
+        started = time.monotonic()
+        assert (await w.deliver("ping", PING)).status == 503
+        assert time.monotonic() - started < 2
+    finally:
+        holder.cancel()
+    await _budget_given_back(receiver.budget)
+    assert (await w.deliver("ping", PING)).status == 202
+
+
+async def test_the_budget_is_given_back_however_a_request_ends(w: World) -> None:
+    receiver = w.bot.receiver
+    receiver.body_seconds = 0.5
+    assert (await w.deliver("ping", PING)).status == 202
+    assert (await w.deliver("ping", PING, secret="wrong")).status == 401
+    assert (await w.deliver("ping", b"{not json")).status == 400
+    head = {"X-Hub-Signature-256": "sha256=" + "0" * 64, "Content-Length": str(30_000)}
+    assert await _raw(w, head, b" " * 100, timeout=5) == 408
+    # A sender that hangs up halfway through its body.
+    host, port = w.bot_url.removeprefix("http://").split(":")
+    _, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        b"POST /webhook HTTP/1.1\r\nHost: x\r\nX-Hub-Signature-256: sha256="
+        + b"0" * 64
+        + b"\r\nContent-Length: 500000\r\n\r\n"
+        + b" " * 100_000
+    )
+    await writer.drain()
+    await asyncio.sleep(0.1)
+    writer.transport.abort()
+    await _budget_given_back(receiver.budget)
+    assert not receiver._large.locked()
+
+
+async def test_a_cancelled_read_gives_its_budget_back(w: World) -> None:
+    receiver = w.bot.receiver
+    payload = streams.StreamReader(
+        mock.Mock(_reading_paused=False), 2**16, loop=asyncio.get_running_loop()
+    )
+    payload.feed_data(b" " * 1000)  # of 5000 announced: the read waits for the rest
+    headers = {"X-Hub-Signature-256": "sha256=" + "0" * 64, "Content-Length": "5000"}
+    request = make_mocked_request("POST", "/webhook", headers=headers, payload=payload)
+    task = asyncio.ensure_future(receiver.handle(request))
+    await asyncio.sleep(0.1)
+    assert receiver.budget.total - receiver.budget.free == 5000  # the announced length, held
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert receiver.budget.free == receiver.budget.total
+
+
+async def test_a_body_of_unknown_length_holds_what_it_has_read(w: World) -> None:
+    receiver = w.bot.receiver
+    payload = streams.StreamReader(
+        mock.Mock(_reading_paused=False), 2**16, loop=asyncio.get_running_loop()
+    )
+    payload.feed_data(b" " * 3000)  # chunked: no length announced, the rest never comes
+    headers = {"X-Hub-Signature-256": "sha256=" + "0" * 64, "Transfer-Encoding": "chunked"}
+    request = make_mocked_request("POST", "/webhook", headers=headers, payload=payload)
+    task = asyncio.ensure_future(receiver.handle(request))
+    await asyncio.sleep(0.1)
+    assert receiver.budget.total - receiver.budget.free == 3000
+    payload.feed_eof()
+    assert (await task).status == 401
+    assert receiver.budget.free == receiver.budget.total
+
+
+async def test_a_budget_waiter_that_gives_up_or_is_cancelled_takes_nothing() -> None:
+    budget = BodyBudget(10)
+    loop = asyncio.get_running_loop()
+    assert await budget.take(8, loop.time() + 1)
+    assert not await budget.take(5, loop.time() + 0.05)  # timed out
+    assert not await budget.take(11, loop.time() + 1)  # could never fit: no wait
+    waiting = asyncio.ensure_future(budget.take(5, loop.time() + 5))
+    await asyncio.sleep(0.01)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    # Granted in the same turn as it is cancelled: what it was given is handed back.
+    waiting = asyncio.ensure_future(budget.take(5, loop.time() + 5))
+    await asyncio.sleep(0.01)
+    budget.give(8)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert budget.free == budget.total
+    # A small request goes ahead of a large one that is still waiting for room.
+    assert await budget.take(6, loop.time() + 1)
+    large = asyncio.ensure_future(budget.take(8, loop.time() + 5))
+    await asyncio.sleep(0.01)
+    assert await budget.take(3, loop.time() + 1)
+    budget.give(6)
+    budget.give(3)
+    assert await large
+    assert budget.free == 2
 
 
 async def test_random_event_names_share_one_metrics_label(w: World) -> None:
