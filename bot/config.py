@@ -511,7 +511,7 @@ def _is(node: Node, tag: str) -> bool:
 
 
 class _Suggestions:
-    """"Did you mean" hints, within one budget of difflib work for the whole file.
+    """ "Did you mean" hints, within one budget of difflib work for the whole file.
 
     difflib compares the word with every choice, each comparison costing up to the product of
     their lengths: a hostile file's hundreds of unknown ring names against 50 long ring names
@@ -522,7 +522,9 @@ class _Suggestions:
         self.budget = _SUGGESTION_WORK
 
     def __call__(self, word: str, choices: tuple[str, ...]) -> str:
-        if len(word) > _QUOTED:  # nothing that long is close to a known word; difflib need not say so
+        if (
+            len(word) > _QUOTED
+        ):  # nothing that long is close to a known word; difflib need not say so
             return ""
         cost = sum((len(word) + 1) * (len(choice) + 1) for choice in choices)
         if cost > self.budget:
@@ -844,7 +846,10 @@ class _Reader:
                     else f"the only key here is '{known[0]}'"
                 )
                 self.error(
-                    _join(path, name), f"unknown key '{_quote(name)}'; ", key, (name, known, otherwise)
+                    _join(path, name),
+                    f"unknown key '{_quote(name)}'; ",
+                    key,
+                    (name, known, otherwise),
                 )
             elif name in fields:
                 first = _line(fields[name])

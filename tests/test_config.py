@@ -1313,7 +1313,9 @@ def test_without_budget_left_an_error_names_the_choices(monkeypatch: pytest.Monk
     assert errors("""\
         rings: [{name: dev}, {name: internal}]
         features: {new-grid: [internl]}
-        """) == ["features.new-grid[0]: unknown ring 'internl'; the rings are dev, internal (line 2)"]
+        """) == [
+        "features.new-grid[0]: unknown ring 'internl'; the rings are dev, internal (line 2)"
+    ]
 
 
 @pytest.mark.parametrize(
