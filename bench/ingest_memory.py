@@ -8,9 +8,17 @@ really are large (24 MB unsigned, 24 MB with a wrong signature, 26 MB chunked). 
 server's resident memory before and after (and its peak), the answers by status, and how many
 lines GET /metrics has before and after.
 
+First, unless --stalled 0, the stalled-body attack: N connections at once, each with a
+well-formed but wrong signature, announcing exactly 1 MB (Content-Length: 1048576), sending all
+but the last byte, then stalling. It prints the server's RSS before, its highest while the
+attack lasts, 3 s in, once the bot's 10 s body deadline has passed, and after the connections
+close, with the answers by status. (A bot that holds every such body until its sender hangs
+up shows the whole N MB in each figure; the answers then read "no answer".)
+
 Run: .venv/bin/python bench/ingest_memory.py [--requests 50000] [--concurrency 32] [--large 150]
-     [--rounds 2]  (a second round shows whether memory keeps growing or has settled; add
-     --timeout 2 against a bot that waits for bodies it should refuse, or it takes hours)
+     [--rounds 2] [--stalled 400] [--stalled-hold 12]  (a second round shows whether memory
+     keeps growing or has settled; add --timeout 2 against a bot that waits for bodies it
+     should refuse, or it takes hours; --rounds 0 runs the stalled-body attack alone)
 """
 
 from __future__ import annotations
@@ -143,6 +151,66 @@ async def load(
     return answers
 
 
+async def stalled_bodies(base: str, pid: int, senders: int, hold: float) -> None:
+    """The stalled-body attack (see the module docstring); prints RSS figures and the answers."""
+    host, port = base.removeprefix("http://").split(":")
+    head = (
+        b"POST /webhook HTTP/1.1\r\nHost: ringbot\r\nX-GitHub-Event: push\r\n"
+        b"Content-Type: application/json\r\nX-Hub-Signature-256: sha256=" + b"0" * 64 + b"\r\n"
+        b"Content-Length: %d\r\n\r\n" % MB
+    )
+    body = b" " * (MB - 1)
+    answers: Counter[str] = Counter()
+    writers: list[asyncio.StreamWriter] = []
+    highest = 0.0
+
+    async def watch() -> None:
+        nonlocal highest
+        while True:
+            highest = max(highest, memory(pid)[0])
+            await asyncio.sleep(0.1)
+
+    async def sender(sent: asyncio.Event) -> None:
+        try:
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writers.append(writer)
+            writer.write(head + body)
+            sent.set()  # the rest of the body stays in this process if the bot stops reading
+            async with asyncio.timeout(hold + 5):
+                status_line = await reader.readline()
+            answers[status_line.split()[1].decode() if status_line else "closed"] += 1
+        except (TimeoutError, OSError) as exc:
+            answers[f"no answer ({type(exc).__name__})"] += 1
+        finally:
+            sent.set()
+
+    rss_before, _ = memory(pid)
+    watcher = asyncio.create_task(watch())
+    started = time.perf_counter()
+    tasks = []
+    for start in range(0, senders, 50):  # as many connections at once as a listen backlog takes
+        batch = [asyncio.Event() for _ in range(start, min(senders, start + 50))]
+        tasks += [asyncio.create_task(sender(sent)) for sent in batch]
+        await asyncio.gather(*(sent.wait() for sent in batch))
+    await asyncio.sleep(3 - (time.perf_counter() - started))
+    rss_3s, _ = memory(pid)
+    await asyncio.sleep(hold - (time.perf_counter() - started))
+    rss_held, _ = memory(pid)
+    await asyncio.gather(*tasks)
+    for writer in writers:
+        writer.close()
+    await asyncio.sleep(2)
+    rss_closed, _ = memory(pid)
+    watcher.cancel()
+    print(
+        f"stalled bodies: {senders} connections announcing 1 MB, sending 1 MB - 1 byte, stalling\n"
+        f"  server RSS {rss_before:.0f} MB before, highest {highest:.0f} MB during, "
+        f"{rss_3s:.0f} MB 3 s in, {rss_held:.0f} MB {hold:.0f} s in, "
+        f"{rss_closed:.0f} MB after the connections close\n"
+        "  answers: " + ", ".join(f"{status}: {count}" for status, count in sorted(answers.items()))
+    )
+
+
 def start_bot() -> tuple[str, mp.Process, mp.Process]:
     """The simulated GitHub and the real bot app, each in its own process."""
     parent, child = mp.Pipe()
@@ -168,6 +236,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait per request")
+    parser.add_argument(
+        "--stalled", type=int, default=400, help="stalled 1 MB bodies at once (0: none)"
+    )
+    parser.add_argument(
+        "--stalled-hold", type=float, default=12.0, help="seconds before they hang up"
+    )
     args = parser.parse_args()
     base, bot, simulator = start_bot()
     assert bot.pid is not None
@@ -179,6 +253,11 @@ def main() -> None:
             f"before: server RSS {rss_before:.0f} MB, "
             f"/metrics {asyncio.run(metrics_lines(base))} lines"
         )
+        if args.stalled:
+            asyncio.run(stalled_bodies(base, bot.pid, args.stalled, args.stalled_hold))
+            rss_before, _ = memory(bot.pid)  # the rounds count from here
+            if args.rounds:
+                print(f"before the rounds: server RSS {rss_before:.0f} MB")
         for n in range(1, args.rounds + 1):
             kinds = plan(random.Random(args.seed + n), args.requests, args.large)
             print(

@@ -511,7 +511,7 @@ def _is(node: Node, tag: str) -> bool:
 
 
 class _Suggestions:
-    """ "Did you mean" hints, within one budget of difflib work for the whole file.
+    """The file's "did you mean" hints, within one budget of difflib work for the whole file.
 
     difflib compares the word with every choice, each comparison costing up to the product of
     their lengths: a hostile file's hundreds of unknown ring names against 50 long ring names
@@ -522,9 +522,8 @@ class _Suggestions:
         self.budget = _SUGGESTION_WORK
 
     def __call__(self, word: str, choices: tuple[str, ...]) -> str:
-        if (
-            len(word) > _QUOTED
-        ):  # nothing that long is close to a known word; difflib need not say so
+        # Nothing that long is close to a known word; difflib need not say so.
+        if len(word) > _QUOTED:
             return ""
         cost = sum((len(word) + 1) * (len(choice) + 1) for choice in choices)
         if cost > self.budget:

@@ -9,10 +9,10 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
-from types import TracebackType
-from typing import Any, TextIO
+from types import MappingProxyType, TracebackType
+from typing import Any, NamedTuple, TextIO
 
 import orjson
 
@@ -61,12 +61,11 @@ def _mask(match: re.Match[str]) -> str:
 
 # Cheap pre-check: most lines hold nothing that looks like a secret and skip the full scan
 # (plain substring tests on the lower-cased line cost a tenth of a case-blind regex search).
-# GitHub's token prefixes are looked for only in a line that holds "gh".
+# GitHub's token prefixes are looked for only in a line that holds "gh", and `v1.` (see _V1) first.
 _GITHUB_MARKERS = ("ghs_", "ghp_", "gho_", "ghu_", "ghr_", "github_pat_")
 _SECRET_MARKERS = (
     "eyj",
     "private key",
-    "v1.",
     "token",
     "bearer",
     "basic",
@@ -80,29 +79,30 @@ _SECRET_MARKERS = (
 # MAX_ROTATING_SECRETS of those are kept (older ones have expired, and the set must not grow for
 # ever): an installation token lives an hour and a JWT is minted to fetch each one, so this
 # covers tokens for 1,000 installations at once, with room to spare. redact() costs the same
-# however many are held; register_secret() copies a dictionary of them (about 30 us at 2,000).
+# however many are held; register_secret() copies a dictionary of them (about 10 us at 2,000).
 MAX_ROTATING_SECRETS = 2_000
 _MIN_SECRET = 6
-# Each form to mask is found by a probe: the 9 characters after the first "anchor" in it (an
-# upper-case letter ringbot's lower-case JSON lines seldom hold, not T and Z of timestamps, or a
-# `.`, which `v1.` tokens hold). redact() collects the 9 characters after every anchor in the
-# line in one regex pass and looks them up: one dictionary probe each, however many secrets are
-# held. The rare form without an anchor early enough (a hex webhook secret) is tested on its own.
-_PROBE_LENGTH = 10
-_ANCHORS = "BDFJKLMNQUVWXY."
-_ANCHOR = re.compile(f"[{re.escape(_ANCHORS)}]")
-_WINDOWS = re.compile(f"[{re.escape(_ANCHORS)}](?=(.{{{_PROBE_LENGTH - 1}}}))", re.DOTALL)
+# Each form to mask is found by a probe: the 9 characters after the first "anchor" in it, an
+# upper-case letter ringbot's lower-case JSON lines seldom hold (not T and Z: timestamps), or the
+# `v1.` that starts GitHub Enterprise Server's older (all lower-case) installation tokens.
+# redact() collects the 9 characters after every anchor in the line (one regex pass, and one more
+# for a line holding `v1.`) and looks each up in a dictionary: its cost does not grow with the
+# number of secrets held. The rare form without an anchor early enough (a hex webhook secret) is
+# tested on its own.
+_PROBE_LENGTH = 9
+_RARE = "BDFJKLMNQUVWXY"
+_V1 = "v1."
+_ANCHOR = re.compile(f"[{_RARE}]|{re.escape(_V1)}")
+_WINDOWS = re.compile(f"[{_RARE}](?=(.{{{_PROBE_LENGTH}}}))", re.DOTALL)
+_V1_WINDOWS = re.compile(f"{re.escape(_V1)}(?=(.{{{_PROBE_LENGTH}}}))", re.DOTALL)
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n|\\r\\n|\\n")
 
 
-class _Known:
+class _Known(NamedTuple):
     """The forms to mask, published whole (never changed after), so readers need no lock."""
 
-    def __init__(
-        self, probes: dict[str, tuple[str, ...]] | None = None, plain: tuple[str, ...] = ()
-    ) -> None:
-        self.probes = probes if probes is not None else {}  # probe -> forms that hold it
-        self.plain = plain  # forms without a probe
+    probes: Mapping[str, tuple[str, ...]] = MappingProxyType({})  # probe -> forms that hold it
+    plain: tuple[str, ...] = ()  # forms without a probe
 
 
 class _Secrets:
@@ -148,14 +148,17 @@ class _Secrets:
 
 def _place(form: str, probes: dict[str, tuple[str, ...]], plain: list[str], *, add: bool) -> None:
     """Add form to (or take it from) the probe it is found by, or the forms tested on their own."""
-    anchor = _ANCHOR.search(form, 0, max(len(form) - _PROBE_LENGTH + 1, 0))
+    anchor = next(
+        (found for found in _ANCHOR.finditer(form) if found.end() + _PROBE_LENGTH <= len(form)),
+        None,
+    )
     if anchor is None:
         if add:
             plain.append(form)
         else:
             plain.remove(form)
         return
-    probe = form[anchor.start() + 1 : anchor.start() + _PROBE_LENGTH]
+    probe = form[anchor.end() : anchor.end() + _PROBE_LENGTH]
     others = tuple(other for other in probes.get(probe, ()) if other != form)
     if add:
         probes[probe] = (*others, form)
@@ -196,10 +199,26 @@ def _longest_first(form: str) -> tuple[int, str]:
 
 def redact(text: str) -> str:
     """Return text with every known secret, and anything shaped like one, replaced by ***."""
-    probes, plain = _known.probes, _known.plain
+    # Masking a secret by its value never makes a marker appear: look for them in the line as is.
+    lowered = text.lower()
+    v1 = _V1 in lowered
+    shaped = v1
+    if not shaped:
+        for marker in _SECRET_MARKERS:
+            if marker in lowered:
+                shaped = True
+                break
+        else:
+            if "gh" in lowered:
+                shaped = any(marker in lowered for marker in _GITHUB_MARKERS)
+    probes, plain = _known
     found: list[str] = []
     if probes:
-        windows = _WINDOWS.findall(text)
+        # A search, then only if it finds one a findall: a findall finding nothing costs more.
+        first = _WINDOWS.search(text)
+        windows = _WINDOWS.findall(text, first.start()) if first is not None else []
+        if v1:
+            windows += _V1_WINDOWS.findall(text)
         if windows and not probes.keys().isdisjoint(windows):
             found = [form for window in windows for form in probes.get(window, ())]
     for form in plain:
@@ -209,15 +228,7 @@ def redact(text: str) -> str:
         # Longest first: a key whole before any of its lines.
         for form in sorted(set(found), key=_longest_first):
             text = text.replace(form, "***")
-    lowered = text.lower()
-    for marker in _SECRET_MARKERS:
-        if marker in lowered:
-            return _SECRET.sub(_mask, text)
-    if "gh" in lowered:
-        for marker in _GITHUB_MARKERS:
-            if marker in lowered:
-                return _SECRET.sub(_mask, text)
-    return text
+    return _SECRET.sub(_mask, text) if shaped else text
 
 
 _stamp_cache: list[Any] = [-1, ""]

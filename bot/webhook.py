@@ -203,11 +203,26 @@ class WebhookReceiver:
         deadline = asyncio.get_running_loop().time() + self.body_seconds
         mac = self._mac.copy()
         hold = _Hold()
+        stream = request.content
         try:
-            body = await self._read(request.content, declared, mac, hold, deadline)
+            # A small body that is all in already cannot stall, and needs no timer: the common
+            # case. (Waits for a slot or budget bring their own.)
+            if declared is not None and declared <= LARGE_BODY and stream.is_eof():
+                body = await self._read(stream, declared, mac, hold, deadline)
+            else:
+                async with asyncio.timeout_at(deadline):
+                    body = await self._read(stream, declared, mac, hold, deadline)
             signed = hmac.compare_digest(mac.digest(), expected)
         except _Refused as refused:
             return self._answer(refused.status, refused.text, event_name, delivery)
+        except TimeoutError:
+            if hold.waiting:
+                return self._answer(503, hold.waiting, event_name, delivery)
+            return self._answer(408, "body not received in time", event_name, delivery)
+        except (ConnectionError, web.RequestPayloadError, HttpProcessingError) as exc:
+            # The sender went away, or broke its own framing or content encoding.
+            text = f"body could not be read: {type(exc).__name__}"
+            return self._answer(400, text, event_name, delivery)
         finally:
             # However the read ended (answered, refused, sender gone, cancelled): a signed body
             # is verified, and nothing else is worth holding budget or a slot for.
@@ -261,46 +276,32 @@ class WebhookReceiver:
         hold: _Hold,
         deadline: float,
     ) -> bytearray:
-        """The body, fed to `mac` as it arrives; raises _Refused if it cannot be had."""
-        try:
-            # A small body that is all in already cannot stall, and needs no timer: the common
-            # case. (Waits for a slot or budget bring their own.)
-            if declared is not None and declared <= LARGE_BODY and stream.is_eof():
-                return await self._read_into(stream, declared, mac, hold, deadline)
-            async with asyncio.timeout_at(deadline):
-                return await self._read_into(stream, declared, mac, hold, deadline)
-        except TimeoutError:
-            if hold.waiting:
-                raise _Refused(503, hold.waiting) from None
-            raise _Refused(408, "body not received in time") from None
-        except (ConnectionError, web.RequestPayloadError, HttpProcessingError) as exc:
-            # The sender went away, or broke its own framing or content encoding.
-            raise _Refused(400, f"body could not be read: {type(exc).__name__}") from None
-
-    async def _read_into(
-        self,
-        stream: StreamReader,
-        declared: int | None,
-        mac: hmac.HMAC,
-        hold: _Hold,
-        deadline: float,
-    ) -> bytearray:
+        """The body, fed to `mac` as it arrives; raises _Refused, or what the stream raises."""
         if declared is None or declared > LARGE_BODY:
             # A body of unknown length (chunked; GitHub always says how long) takes a slot from
             # the start, and a large one before it takes its share of the budget.
             await self._take_slot(hold, deadline)
         if declared:
-            await self._take(hold, declared, deadline)
-        # The announced size in one allocation, once it is paid for: a buffer grown chunk by
-        # chunk leaves the allocator holding several times the body afterwards.
-        body = bytearray(declared or 0)
+            budget = self.budget
+            if declared <= budget.free:  # the common case, without a coroutine
+                budget.free -= declared
+                hold.held = declared
+            else:
+                await self._take(hold, declared, deadline)
+        # A body of several chunks gets its announced size in one allocation, once it is paid
+        # for: a buffer grown chunk by chunk leaves the allocator holding several times the body
+        # afterwards.
+        body = bytearray(declared) if declared is not None and declared > CHUNK else bytearray()
         size = 0
         async for chunk in stream.iter_chunked(CHUNK):
             end = size + len(chunk)
             if end > hold.held:  # a body of unknown length, or one that inflates as it is read
                 await self._grow(hold, end, deadline)
             mac.update(chunk)
-            body[size:end] = chunk  # in place within the allocation, appended beyond it
+            if size < len(body):
+                body[size:end] = chunk  # in place within the allocation (appended beyond it)
+            else:
+                body += chunk
             size = end
         del body[size:]  # a decoded body may end short of the announced length
         return body
@@ -328,7 +329,7 @@ class WebhookReceiver:
     async def _take(self, hold: _Hold, size: int, deadline: float) -> None:
         """Take size bytes of the budget for a request, or refuse it with 503."""
         budget = self.budget
-        if size <= budget.free:  # the common case, without a coroutine
+        if size <= budget.free:
             budget.free -= size
             hold.held += size
             return

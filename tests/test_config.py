@@ -1302,9 +1302,9 @@ def test_did_you_mean_work_is_bounded_for_the_whole_file(monkeypatch: pytest.Mon
     result = parse_config(text)
     assert isinstance(result, ConfigErrors)
     assert result.count > 1_000 and len(result.errors) == MAX_ERRORS + 1
+    # A few of the earliest listed errors had their hint worked out, within the budget.
     assert 0 < work <= bot.config._SUGGESTION_WORK
     # Past the budget an error still says what would fix it: it names the rings.
-    assert "; did you mean '" in str(result.errors[0]) or "the rings are" in str(result.errors[0])
     assert "; the rings are a" in str(result.errors[MAX_ERRORS - 1])
 
 

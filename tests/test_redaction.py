@@ -294,11 +294,18 @@ def test_secrets_sharing_a_probe_are_each_masked() -> None:
 
 
 def test_expired_secrets_are_forgotten_whole() -> None:
-    for number in range(MAX_ROTATING_SECRETS + 500):
-        register_secret(f"ghs_Opaque{number:05d}Token" + "x" * 26, rotating=True)
+    # Half found by a probe (Q is an anchor; ten share each probe), half tested on their own.
+    values = [
+        f"opaque-{'Q' if number % 2 else 'q'}{number // 10:05d}x{number:05d}" + "x" * 24
+        for number in range(MAX_ROTATING_SECRETS + 500)
+    ]
+    for value in values:
+        register_secret(value, rotating=True)
     known = logs._known
     held = sum(len(forms) for forms in known.probes.values()) + len(known.plain)
     assert held == len(logs._secrets.holders) == MAX_ROTATING_SECRETS
+    assert len(known.plain) == MAX_ROTATING_SECRETS // 2
+    assert [redact(value) for value in values[499:502]] == [values[499], "***", "***"]
 
 
 def random_token(kind: str, rng: random.Random) -> str:
