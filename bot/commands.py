@@ -7,6 +7,7 @@ syntax, or a link reference definition. People quote and template commands, and 
 act. An unknown `/word` is ignored, since it may belong to another bot; a known command with bad
 arguments becomes a CommandError that says how to write it. What a CommandError repeats of the
 person's text is inert (`inert_text`), so a reply that quotes it pings nobody and forges nothing.
+Each command is a frozen class of its own and `Command` is their union, for one `match`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar, TypeAlias
 
 from bot.config import is_flag_name
 from bot.markdown_lines import command_lines
@@ -65,18 +67,89 @@ HELP = "\n".join(
 )
 
 
-@dataclass(frozen=True)
-class Command:
-    """One well-formed command."""
+# --- commands -----------------------------------------------------------------------------------
 
-    name: str  # promote | approve | reject | rollback | feature | features | status | help
-    ring: str | None = None  # as configured, whatever case the comment used
-    reason: str = ""  # reject
-    flag: str | None = None  # feature
-    enabled: bool | None = None  # feature: on -> True, off -> False
-    # The line as the person wrote it, stripped and without HTML comments (for a label: the
-    # label). Not inert: pass it through inert_text() before a reply repeats it.
+# Each command is a frozen class whose `name` is its USAGE key; `Command` is their union, for a
+# `match`. A ring is always as configured, whatever case the comment used. `line` is the line as
+# the person wrote it, stripped and without HTML comments (for a label: the label). It is not
+# inert: pass it through inert_text() before a reply repeats it.
+
+
+@dataclass(frozen=True)
+class Promote:
+    """`/promote <ring>`, or a `promote:<ring>` label."""
+
+    name: ClassVar[str] = "promote"
+    ring: str
     line: str = ""
+
+
+@dataclass(frozen=True)
+class Approve:
+    """`/approve [ring]`; no ring means the highest ring whose release contains the pull request."""
+
+    name: ClassVar[str] = "approve"
+    ring: str | None = None
+    line: str = ""
+
+
+@dataclass(frozen=True)
+class Reject:
+    """`/reject [ring] <reason>`; the reason is never empty."""
+
+    name: ClassVar[str] = "reject"
+    ring: str | None = None
+    reason: str = ""
+    line: str = ""
+
+
+@dataclass(frozen=True)
+class Rollback:
+    """`/rollback <ring>`."""
+
+    name: ClassVar[str] = "rollback"
+    ring: str
+    line: str = ""
+
+
+@dataclass(frozen=True)
+class SetFeature:
+    """`/feature <flag> on|off <ring>`: on -> enabled, off -> not."""
+
+    name: ClassVar[str] = "feature"
+    flag: str  # as written (flag names keep their case)
+    enabled: bool
+    ring: str
+    line: str = ""
+
+
+@dataclass(frozen=True)
+class ListFeatures:
+    """`/features`."""
+
+    name: ClassVar[str] = "features"
+    line: str = ""
+
+
+@dataclass(frozen=True)
+class Status:
+    """`/status`."""
+
+    name: ClassVar[str] = "status"
+    line: str = ""
+
+
+@dataclass(frozen=True)
+class Help:
+    """`/help`."""
+
+    name: ClassVar[str] = "help"
+    line: str = ""
+
+
+Command: TypeAlias = (
+    Promote | Approve | Reject | Rollback | SetFeature | ListFeatures | Status | Help
+)
 
 
 @dataclass(frozen=True)
@@ -120,6 +193,14 @@ def inert_code(text: str, limit: int = WORD_LIMIT) -> str:
 
 # --- parsing ------------------------------------------------------------------------------------
 
+# The commands built from their name and line alone, or from a ring too.
+_BARE: dict[str, type[ListFeatures | Status | Help]] = {
+    "features": ListFeatures,
+    "status": Status,
+    "help": Help,
+}
+_ONE_RING: dict[str, type[Promote | Rollback]] = {"promote": Promote, "rollback": Rollback}
+
 
 def parse_commands(body: str | None, rings: Sequence[str]) -> tuple[Command | CommandError, ...]:
     """Every command in a comment body, in order, without repeated lines."""
@@ -127,11 +208,13 @@ def parse_commands(body: str | None, rings: Sequence[str]) -> tuple[Command | Co
     seen: set[Command | CommandError] = set()
     for line in command_lines(body or ""):
         parsed = _parse_line(line, rings)
-        # The same command twice (`/promote internal`, `/Promote Internal`) runs once.
-        same = dataclasses.replace(parsed, line="") if parsed is not None else None
-        if parsed is None or same in seen:
+        if parsed is None:
             continue
-        seen.add(same)  # type: ignore[arg-type]
+        # The same command twice (`/promote internal`, `/Promote Internal`) runs once.
+        same = dataclasses.replace(parsed, line="")
+        if same in seen:
+            continue
+        seen.add(same)
         if len(results) == MAX_COMMANDS:
             message = f"a comment runs at most {MAX_COMMANDS} commands; put the rest in another one"
             results.append(CommandError(inert_text(line), message))
@@ -140,7 +223,7 @@ def parse_commands(body: str | None, rings: Sequence[str]) -> tuple[Command | Co
     return tuple(results)
 
 
-def parse_label(label: str, rings: Sequence[str]) -> Command | CommandError | None:
+def parse_label(label: str, rings: Sequence[str]) -> Promote | CommandError | None:
     """A `promote:<ring>` label as a /promote command; None for any other label."""
     text = label.strip()
     if not text.lower().startswith(LABEL_PREFIX):
@@ -150,7 +233,7 @@ def parse_label(label: str, rings: Sequence[str]) -> Command | CommandError | No
     if ring is None:
         message = f"label {inert_code(label, ECHO_LIMIT)}: {_unknown_ring(word, rings)}"
         return CommandError(inert_text(label), message)
-    return Command("promote", ring=ring, line=label)
+    return Promote(ring=ring, line=label)
 
 
 def _parse_line(line: str, rings: Sequence[str]) -> Command | CommandError | None:
@@ -166,9 +249,9 @@ def _parse_line(line: str, rings: Sequence[str]) -> Command | CommandError | Non
     def error(message: str) -> CommandError:
         return CommandError(inert_text(line), message)
 
-    if name in ("features", "status", "help"):
-        return error(f"/{name} takes no arguments: {usage}") if args else Command(name, line=line)
-    if name in ("promote", "rollback"):
+    if name in _BARE:
+        return error(f"/{name} takes no arguments: {usage}") if args else _BARE[name](line=line)
+    if name in _ONE_RING:
         if not args:
             return error(f"/{name} needs a ring: {usage}")
         if len(args) > 1:
@@ -176,14 +259,14 @@ def _parse_line(line: str, rings: Sequence[str]) -> Command | CommandError | Non
         ring = _ring(args[0], rings)
         if ring is None:
             return error(f"/{name}: {_unknown_ring(args[0], rings)}")
-        return Command(name, ring=ring, line=line)
+        return _ONE_RING[name](ring=ring, line=line)
     if name == "approve":
         if len(args) > 1:
             return error(f"/approve takes at most one ring: {usage}")
         ring = _ring(args[0], rings) if args else None
         if args and ring is None:
             return error(f"/approve: {_unknown_ring(args[0], rings)}")
-        return Command(name, ring=ring, line=line)
+        return Approve(ring=ring, line=line)
     if name == "reject":
         # The first word is the ring only when it names one; otherwise the reason starts there.
         ring = _ring(args[0], rings) if args else None
@@ -192,11 +275,11 @@ def _parse_line(line: str, rings: Sequence[str]) -> Command | CommandError | Non
         reason = reason.strip()
         if not reason:
             return error(f"/reject needs a reason: {usage}")
-        return Command(name, ring=ring, reason=reason, line=line)
+        return Reject(ring=ring, reason=reason, line=line)
     return _parse_feature(line, args, rings)
 
 
-def _parse_feature(line: str, args: list[str], rings: Sequence[str]) -> Command | CommandError:
+def _parse_feature(line: str, args: list[str], rings: Sequence[str]) -> SetFeature | CommandError:
     """`/feature <flag> on|off <ring>`."""
     usage = f"`{USAGE['feature']}`"
 
@@ -216,7 +299,7 @@ def _parse_feature(line: str, args: list[str], rings: Sequence[str]) -> Command 
     ring = _ring(word, rings)
     if ring is None:
         return error(f"/feature: {_unknown_ring(word, rings)}")
-    return Command("feature", ring=ring, flag=flag, enabled=state.lower() == "on", line=line)
+    return SetFeature(flag=flag, enabled=state.lower() == "on", ring=ring, line=line)
 
 
 def _ring(word: str, rings: Sequence[str]) -> str | None:

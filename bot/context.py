@@ -9,7 +9,9 @@ from typing import Any
 
 from cachetools import LRUCache, TTLCache
 
+from .config import Config, ConfigErrors
 from .github import RingbotGitHub
+from .models import Permission
 from .webhook import Identity
 
 
@@ -18,14 +20,16 @@ class Caches:
     """Caches shared by every job; each is bounded, none is the source of truth."""
 
     # (installation, repo, user) -> Permission; short-lived so a revoked write does not linger.
-    permissions: TTLCache[tuple[int, str, str], Any] = field(
+    permissions: TTLCache[tuple[int, str, str], Permission] = field(
         default_factory=lambda: TTLCache(maxsize=10_000, ttl=60)
     )
     # blob sha -> parsed config (a blob sha names the exact file content, so this never goes stale).
-    configs: LRUCache[str, Any] = field(default_factory=lambda: LRUCache(maxsize=1_000))
+    configs: LRUCache[str, Config | ConfigErrors] = field(
+        default_factory=lambda: LRUCache(maxsize=1_000)
+    )
     # (installation, repo) -> parsed config; a push to the default branch drops the entry, and
     # the TTL heals a lost push.
-    repo_configs: TTLCache[tuple[int, str], Any] = field(
+    repo_configs: TTLCache[tuple[int, str], Config | ConfigErrors] = field(
         default_factory=lambda: TTLCache(maxsize=10_000, ttl=300)
     )
     # (installation, repo, sha) -> True when that commit had no commit statuses at all, so a

@@ -9,9 +9,12 @@ count as ledger entries: nobody else can post as `ringbot[bot]`, so nobody can f
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal
+
+from .config import RingConfig
 
 # GitHub refuses a deployment status description longer than this.
 DESCRIPTION_LIMIT: Final = 140
@@ -169,3 +172,69 @@ def rejection(dep: DeploymentRecord, bot_login: str) -> Rejection | None:
         if isinstance(entry, Rejection):
             return entry
     return None
+
+
+# --- a ring's deployments: which release is live, was live, or is on its way ----------------
+
+
+@dataclass(frozen=True)
+class RingState:
+    """One ring and its deployments, newest first (read down to its current release)."""
+
+    ring: RingConfig
+    deployments: tuple[DeploymentRecord, ...] = ()
+
+
+def by_age(deployments: Iterable[DeploymentRecord]) -> list[DeploymentRecord]:
+    """Newest first; ids break ties because GitHub hands them out in order."""
+    return sorted(deployments, key=lambda d: (d.created_at, d.id), reverse=True)
+
+
+def newest(state: RingState) -> DeploymentRecord | None:
+    """The ring's newest deployment, whatever its state."""
+    return by_age(state.deployments)[0] if state.deployments else None
+
+
+def current_release(state: RingState, bot_login: str) -> DeploymentRecord | None:
+    """The newest release deployment whose latest CD state is success (an auto-inactivated one
+    is not). A foreign deployment (a commit that is no release) never counts."""
+    for dep in by_age(state.deployments):
+        if not dep.foreign and cd_state(dep, bot_login) == "success":
+            return dep
+    return None
+
+
+def release_at(state: RingState, bot_login: str, at: datetime) -> DeploymentRecord | None:
+    """The ring's current release as it was at `at`: what someone writing then had in front of them."""
+    for dep in by_age(state.deployments):
+        if dep.foreign or dep.created_at > at:
+            continue
+        seen = [s for s in cd_statuses(dep, bot_login) if s.created_at <= at]
+        if seen and seen[-1].state == "success":
+            return dep
+    return None
+
+
+def has_in_ring(state: RingState, sha: str, bot_login: str) -> bool:
+    """The ring is live on `sha`, or its newest deployment is already bringing `sha` there."""
+    current = current_release(state, bot_login)
+    if current is not None and current.sha == sha:
+        return True
+    latest = newest(state)
+    return (
+        latest is not None
+        and not latest.foreign
+        and latest.sha == sha
+        and cd_state(latest, bot_login) in IN_FLIGHT
+    )
+
+
+def rejection_of(sha: str, states: Iterable[RingState], bot_login: str) -> Rejection | None:
+    """The earliest rejection of `sha` on any of its deployments in the given rings."""
+    found = [
+        r
+        for state in states
+        for dep in state.deployments
+        if dep.sha == sha and (r := rejection(dep, bot_login)) is not None
+    ]
+    return min(found, key=lambda r: r.at) if found else None

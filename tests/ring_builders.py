@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.config import DEFAULT_CONFIG, Config, RingConfig
-from bot.ledger import DeploymentRecord, DeploymentStatusRecord, encode_rejection, encode_signoff
-from bot.policy.rings import RingState
+from bot.ledger import (
+    DeploymentRecord,
+    DeploymentStatusRecord,
+    RingState,
+    current_release,
+    encode_rejection,
+    encode_signoff,
+)
+from bot.models import Permission, PullRequest
+from bot.policy.rings import Ask, RingCommand, RingsView
 
 BOT = "ringbot[bot]"
 CD = "github-actions[bot]"
@@ -114,3 +123,63 @@ def ring_state(
 ) -> RingState:
     """A ring and its deployments, newest first."""
     return RingState(ring(name, config), deployments)
+
+
+def rings_view(
+    *states: RingState | None,
+    config: Config = DEFAULT_CONFIG,
+    others: tuple[RingState, ...] = (),
+    permissions: Mapping[str, Permission] | None = None,
+    merged: bool = True,
+    contains: Mapping[str, bool | None] | None = None,
+    authors: Mapping[str, frozenset[str] | None] | None = None,
+    green_head: str | None = None,
+    releases: frozenset[str] = frozenset(),
+    now: datetime = NOW,
+) -> RingsView:
+    """What a decision reads: the given ring states (None: not read), and the facts beside them."""
+    pull = PullRequest(
+        repo="acme/widgets",
+        number=1,
+        author="bob",
+        head_sha="e" * 40,
+        base_ref="main",
+        default_branch="main",
+        state="closed" if merged else "open",
+        merged=merged,
+        merge_commit_sha=RELEASE if merged else None,
+    )
+    return RingsView(
+        config,
+        BOT,
+        now,
+        tuple(s for s in states if s is not None),
+        others,
+        permissions,
+        pull,
+        contains or {},
+        authors or {},
+        green_head,
+        releases,
+    )
+
+
+def contained_in(*states: RingState | None, answer: bool | None = True) -> dict[str, bool | None]:
+    """Each state's current release SHA -> `answer` (whether it holds the pull request)."""
+    found: dict[str, bool | None] = {}
+    for state in states:
+        release = current_release(state, BOT) if state is not None else None
+        if release is not None:
+            found[release.sha] = answer
+    return found
+
+
+def ask(
+    command: RingCommand,
+    *,
+    actor: str = "carol",
+    permission: Permission = Permission.WRITE,
+    written_at: datetime | None = None,
+) -> Ask:
+    """A person's ring command, written now by a writer."""
+    return Ask(command, actor, permission, written_at)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from dataclasses import replace
 
 import pytest
@@ -10,8 +12,17 @@ from bot.commands import (
     COMMANDS,
     HELP,
     MAX_COMMANDS,
+    USAGE,
+    Approve,
     Command,
     CommandError,
+    Help,
+    ListFeatures,
+    Promote,
+    Reject,
+    Rollback,
+    SetFeature,
+    Status,
     parse_commands,
     parse_label,
 )
@@ -33,26 +44,20 @@ def one(body: str) -> Command | CommandError:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("/promote internal", Command("promote", ring="internal")),
-        ("/approve", Command("approve")),
-        ("/approve production", Command("approve", ring="production")),
-        ("/reject broken login", Command("reject", reason="broken login")),
-        (
-            "/reject internal broken login",
-            Command("reject", ring="internal", reason="broken login"),
-        ),
-        ("/rollback production", Command("rollback", ring="production")),
-        (
-            "/feature new-grid on dev",
-            Command("feature", ring="dev", flag="new-grid", enabled=True),
-        ),
+        ("/promote internal", Promote(ring="internal")),
+        ("/approve", Approve()),
+        ("/approve production", Approve(ring="production")),
+        ("/reject broken login", Reject(reason="broken login")),
+        ("/reject internal broken login", Reject(ring="internal", reason="broken login")),
+        ("/rollback production", Rollback(ring="production")),
+        ("/feature new-grid on dev", SetFeature(flag="new-grid", enabled=True, ring="dev")),
         (
             "/feature new-grid off production",
-            Command("feature", ring="production", flag="new-grid", enabled=False),
+            SetFeature(flag="new-grid", enabled=False, ring="production"),
         ),
-        ("/features", Command("features")),
-        ("/status", Command("status")),
-        ("/help", Command("help")),
+        ("/features", ListFeatures()),
+        ("/status", Status()),
+        ("/help", Help()),
     ],
     ids=[
         "promote",
@@ -75,19 +80,15 @@ def test_each_command_parses(line: str, expected: Command) -> None:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("/PROMOTE internal", Command("promote", ring="internal", line="/PROMOTE internal")),
-        ("/Promote Internal", Command("promote", ring="internal", line="/Promote Internal")),
-        ("   /status", Command("status", line="/status")),
-        ("/promote\tinternal", Command("promote", ring="internal", line="/promote\tinternal")),
-        ("/promote   internal   ", Command("promote", ring="internal", line="/promote   internal")),
+        ("/PROMOTE internal", Promote(ring="internal", line="/PROMOTE internal")),
+        ("/Promote Internal", Promote(ring="internal", line="/Promote Internal")),
+        ("   /status", Status(line="/status")),
+        ("/promote\tinternal", Promote(ring="internal", line="/promote\tinternal")),
+        ("/promote   internal   ", Promote(ring="internal", line="/promote   internal")),
         (
             "/feature Dark_Mode ON dev",
-            Command(
-                "feature",
-                ring="dev",
-                flag="Dark_Mode",
-                enabled=True,
-                line="/feature Dark_Mode ON dev",
+            SetFeature(
+                flag="Dark_Mode", enabled=True, ring="dev", line="/feature Dark_Mode ON dev"
             ),
         ),
     ],
@@ -105,15 +106,16 @@ def test_commands_are_forgiving_about_case_and_spacing(line: str, expected: Comm
 
 
 def test_the_reason_keeps_its_own_words_and_spacing() -> None:
-    result = one("/reject production  crashes on start: see #12 ")
-    assert isinstance(result, Command)
-    assert (result.ring, result.reason) == ("production", "crashes on start: see #12")
+    line = "/reject production  crashes on start: see #12 "
+    assert one(line) == Reject(
+        ring="production", reason="crashes on start: see #12", line=line.strip()
+    )
 
 
 def test_a_reason_that_starts_with_a_non_ring_word_has_no_ring() -> None:
-    result = one("/reject prod is down")
-    assert isinstance(result, Command)
-    assert (result.ring, result.reason) == (None, "prod is down")
+    assert one("/reject prod is down") == Reject(
+        ring=None, reason="prod is down", line="/reject prod is down"
+    )
 
 
 # -- bad arguments -------------------------------------------------------------------------------
@@ -265,26 +267,24 @@ def test_no_body_has_no_commands() -> None:
 
 def test_a_command_after_a_closed_fence_counts() -> None:
     body = "```\n/promote production\n```\n/promote internal"
-    assert parse_commands(body, RINGS) == (
-        Command("promote", ring="internal", line="/promote internal"),
-    )
+    assert parse_commands(body, RINGS) == (Promote(ring="internal", line="/promote internal"),)
 
 
 def test_a_command_after_a_closed_html_comment_counts() -> None:
     body = "<!--\n/promote production\n-->\n/status"
-    assert parse_commands(body, RINGS) == (Command("status", line="/status"),)
+    assert parse_commands(body, RINGS) == (Status(line="/status"),)
 
 
 def test_a_trailing_html_comment_is_not_part_of_the_command() -> None:
-    assert one("/promote internal <!-- from the template -->") == Command(
-        "promote", ring="internal", line="/promote internal"
+    assert one("/promote internal <!-- from the template -->") == Promote(
+        ring="internal", line="/promote internal"
     )
 
 
 def test_windows_line_endings() -> None:
     assert parse_commands("/status\r\n/help\r\n", RINGS) == (
-        Command("status", line="/status"),
-        Command("help", line="/help"),
+        Status(line="/status"),
+        Help(line="/help"),
     )
 
 
@@ -303,21 +303,35 @@ def test_several_commands_keep_their_order() -> None:
 def test_errors_sit_between_commands_in_order() -> None:
     body = "/status\n/promote\n/help"
     results = parse_commands(body, RINGS)
-    assert [type(result).__name__ for result in results] == ["Command", "CommandError", "Command"]
+    assert results == (
+        Status(line="/status"),
+        CommandError("/promote", "/promote needs a ring: `/promote <ring>`"),
+        Help(line="/help"),
+    )
 
 
 def test_the_same_command_in_another_case_counts_once() -> None:
     body = "/promote internal\n/Promote Internal"
-    assert parse_commands(body, RINGS) == (
-        Command("promote", ring="internal", line="/promote internal"),
-    )
+    assert parse_commands(body, RINGS) == (Promote(ring="internal", line="/promote internal"),)
 
 
 def test_exact_duplicate_lines_count_once() -> None:
     body = "/promote internal\n/status\n/promote internal\n  /promote internal"
     assert parse_commands(body, RINGS) == (
-        Command("promote", ring="internal", line="/promote internal"),
-        Command("status", line="/status"),
+        Promote(ring="internal", line="/promote internal"),
+        Status(line="/status"),
+    )
+
+
+def test_commands_of_different_kinds_are_never_duplicates() -> None:
+    body = "/status\n/help\n/features\n/promote dev\n/rollback dev\n/approve dev"
+    assert parse_commands(body, RINGS) == (
+        Status(line="/status"),
+        Help(line="/help"),
+        ListFeatures(line="/features"),
+        Promote(ring="dev", line="/promote dev"),
+        Rollback(ring="dev", line="/rollback dev"),
+        Approve(ring="dev", line="/approve dev"),
     )
 
 
@@ -337,9 +351,9 @@ def test_a_comment_runs_at_most_a_fixed_number_of_commands() -> None:
 @pytest.mark.parametrize(
     ("label", "expected"),
     [
-        ("promote:internal", Command("promote", ring="internal", line="promote:internal")),
-        ("Promote:Production", Command("promote", ring="production", line="Promote:Production")),
-        ("promote: dev", Command("promote", ring="dev", line="promote: dev")),
+        ("promote:internal", Promote(ring="internal", line="promote:internal")),
+        ("Promote:Production", Promote(ring="production", line="Promote:Production")),
+        ("promote: dev", Promote(ring="dev", line="promote: dev")),
         (
             "promote:prod",
             CommandError(
@@ -367,7 +381,7 @@ def test_a_comment_runs_at_most_a_fixed_number_of_commands() -> None:
         "blocking-label",
     ],
 )
-def test_parse_label(label: str, expected: Command | CommandError | None) -> None:
+def test_parse_label(label: str, expected: Promote | CommandError | None) -> None:
     assert parse_label(label, RINGS) == expected
 
 
@@ -397,3 +411,40 @@ def test_the_command_names_are_the_spec_ones() -> None:
         "status",
         "help",
     }
+
+
+# -- the command types ---------------------------------------------------------------------------
+
+# Each kind of command, with its name and one command of that kind.
+KINDS: list[tuple[type[Command], str, Command]] = [
+    (Promote, "promote", Promote(ring="dev")),
+    (Approve, "approve", Approve()),
+    (Reject, "reject", Reject(reason="broken")),
+    (Rollback, "rollback", Rollback(ring="dev")),
+    (SetFeature, "feature", SetFeature(flag="new-grid", enabled=True, ring="dev")),
+    (ListFeatures, "features", ListFeatures()),
+    (Status, "status", Status()),
+    (Help, "help", Help()),
+]
+
+
+def test_a_command_is_exactly_one_of_the_eight_kinds() -> None:
+    assert set(typing.get_args(Command)) == {kind for kind, _, _ in KINDS}
+    assert len(KINDS) == 8
+
+
+def test_each_kind_has_its_own_usage_name() -> None:
+    assert sorted(kind.name for kind, _, _ in KINDS) == sorted(USAGE)
+
+
+@pytest.mark.parametrize(("kind", "name", "command"), KINDS, ids=[name for _, name, _ in KINDS])
+def test_each_kind_is_a_frozen_command_named_for_its_usage(
+    kind: type[Command], name: str, command: Command
+) -> None:
+    assert (kind.name, command.name) == (name, name)
+    assert USAGE[command.name].split()[0] == f"/{name}"
+    # The name belongs to the kind, not to each command, and every command has a line.
+    assert "name" not in {field.name for field in dataclasses.fields(command)}
+    assert command.line == ""
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        command.line = "/other"  # type: ignore[misc]

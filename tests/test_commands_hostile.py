@@ -15,8 +15,8 @@ from bot.commands import (
     ECHO_LIMIT,
     MAX_COMMANDS,
     WORD_LIMIT,
-    Command,
     CommandError,
+    Reject,
     inert_code,
     inert_text,
     parse_commands,
@@ -471,7 +471,5 @@ def test_the_error_past_the_command_limit_is_inert() -> None:
 
 def test_a_command_keeps_the_line_as_written() -> None:
     assert parse_commands("/reject dev ping @alice `now`", RINGS) == (
-        Command(
-            "reject", ring="dev", reason="ping @alice `now`", line="/reject dev ping @alice `now`"
-        ),
+        Reject(ring="dev", reason="ping @alice `now`", line="/reject dev ping @alice `now`"),
     )

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bot.config import DEFAULT_CONFIG
-from bot.ledger import DeploymentRecord, Rejection
+from bot.ledger import DeploymentRecord, Rejection, RingState
 from bot.messages.rings import (
     render_promotion,
     render_refusals,
@@ -17,7 +17,8 @@ from bot.messages.rings import (
     render_rollback,
     render_signoff,
 )
-from bot.policy.rings import Promotion, Refusal, RejectionDecision, RingState, SignOffDecision
+from bot.policy.refusals import Refusal
+from bot.policy.rings import Mark, Promotion, RejectionDecision, SignOffDecision
 
 from .ring_builders import (
     BOT,
@@ -154,7 +155,9 @@ def test_a_refused_signoff_lists_its_reasons() -> None:
 
 
 def test_a_rejection_reply_quotes_the_reason_without_pinging_anyone() -> None:
-    decision = RejectionDecision(ring("internal"), RELEASE, (1, 2))
+    decision = RejectionDecision(
+        ring("internal"), RELEASE, (Mark(1, "success"), Mark(2, "failure"))
+    )
 
     text = render_rejection(decision, "dave", "ask @team-x")
 

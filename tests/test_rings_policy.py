@@ -9,23 +9,31 @@ from typing import Any
 
 import pytest
 
+from bot.commands import Approve, Promote, Reject, Rollback
 from bot.config import DEFAULT_CONFIG, Config
-from bot.ledger import DeploymentRecord, DeploymentStatusRecord, encode_rejection, encode_signoff
+from bot.ledger import (
+    DeploymentRecord,
+    DeploymentStatusRecord,
+    RingState,
+    current_release,
+    encode_rejection,
+    encode_signoff,
+    release_at,
+)
+from bot.messages.text import humanise
 from bot.models import Permission
 from bot.policy.rings import (
     Promotion,
+    ProtectionDecision,
     RejectionDecision,
-    RingState,
     SignOffDecision,
-    current_release,
+    decide,
     decide_auto_entry,
     decide_promotion,
     decide_protection_rule,
     decide_rejection,
     decide_rollback,
     decide_signoff,
-    humanise,
-    release_at,
 )
 
 from .ring_builders import (
@@ -37,7 +45,9 @@ from .ring_builders import (
     OLDER,
     OLDEST,
     RELEASE,
+    ask,
     config_with,
+    contained_in,
     deployment,
     entry,
     in_ring,
@@ -45,6 +55,7 @@ from .ring_builders import (
     rejected_by,
     ring,
     ring_state,
+    rings_view,
     status,
 )
 
@@ -67,10 +78,26 @@ def promote(**kw: Any) -> Promotion:
         "signer_permissions": SIGNERS,
         "pr_merged": True,
         "pr_contained": True,
-        "now": NOW,
-        "bot_login": BOT,
+        "elsewhere": (),
+        "written_at": None,
     }
-    return decide_promotion(**(fields | kw))
+    f = fields | kw
+    view = rings_view(
+        f["previous"],
+        f["target_state"],
+        config=f["config"],
+        others=f["elsewhere"],
+        permissions=f["signer_permissions"],
+        merged=f["pr_merged"],
+        contains=contained_in(f["previous"], answer=f["pr_contained"]),
+    )
+    command = ask(
+        Promote(f["target"]),
+        actor=f["actor"],
+        permission=f["actor_permission"],
+        written_at=f["written_at"],
+    )
+    return decide_promotion(view, command)
 
 
 def codes(decision: Promotion | SignOffDecision | RejectionDecision) -> list[str]:
@@ -453,10 +480,22 @@ def auto(**kw: Any) -> Promotion:
         "previous": None,
         "target_state": ring_state("dev", live(OLDER, ring="dev")),
         "candidate_sha": RELEASE,
-        "now": NOW,
-        "bot_login": BOT,
     }
-    return decide_auto_entry(**(fields | kw))
+    return auto_entry(**(fields | kw))
+
+
+def auto_entry(**f: Any) -> Promotion:
+    """decide_auto_entry on a view of the previous and target rings."""
+    config = f.get("config", DEFAULT_CONFIG)
+    view = rings_view(
+        f.get("previous"),
+        f["target_state"],
+        config=config,
+        others=f.get("elsewhere", ()),
+        permissions=f.get("signer_permissions"),
+        green_head=f.get("candidate_sha"),
+    )
+    return decide_auto_entry(view, f["ring"])
 
 
 def test_the_first_ring_takes_the_newest_green_commit() -> None:
@@ -506,10 +545,8 @@ def on_premises(**kw: Any) -> Promotion:
         "previous": ring_state("production", live(ring="production", signers=())),
         "target_state": ring_state("on-premises", live(OLDER, ring="on-premises")),
         "candidate_sha": None,
-        "now": NOW,
-        "bot_login": BOT,
     }
-    return decide_auto_entry(**(fields | kw))
+    return auto_entry(**(fields | kw))
 
 
 def test_a_later_auto_ring_follows_the_previous_rings_current_release() -> None:
@@ -592,11 +629,39 @@ def approve(**kw: Any) -> SignOffDecision:
         "pr_contained_in": CONTAINED,
         "actor": "alice",
         "actor_permission": Permission.WRITE,
-        "now": NOW,
-        "bot_login": BOT,
         "release_authors": frozenset({"bob"}),
+        "written_at": None,
     }
-    return decide_signoff(**(fields | kw))
+    f = fields | kw
+    view = rings_view(
+        *f["rings"],
+        config=f["config"],
+        contains=_contains(f["rings"], f["pr_contained_in"]),
+        authors={sha: f["release_authors"] for sha in _releases(f["rings"])},
+    )
+    command = ask(
+        Approve(f["ring"]),
+        actor=f["actor"],
+        permission=f["actor_permission"],
+        written_at=f["written_at"],
+    )
+    return decide_signoff(view, command)
+
+
+def _releases(rings: tuple[RingState, ...]) -> list[str]:
+    return [r.sha for state in rings if (r := current_release(state, BOT)) is not None]
+
+
+def _contains(
+    rings: tuple[RingState, ...], per_ring: Mapping[str, bool | None]
+) -> dict[str, bool | None]:
+    """The old per-ring containment as the view's per-release one."""
+    found: dict[str, bool | None] = {}
+    for state in rings:
+        release = current_release(state, BOT)
+        if release is not None and state.ring.name in per_ring:
+            found[release.sha] = per_ring[state.ring.name]
+    return found
 
 
 def test_approve_signs_off_the_highest_ring_whose_release_contains_the_pr() -> None:
@@ -662,9 +727,19 @@ def reject(**kw: Any) -> RejectionDecision:
         "actor": "dave",
         "actor_permission": Permission.WRITE,
         "reason": "breaks login",
-        "bot_login": BOT,
+        "written_at": None,
     }
-    return decide_rejection(**(fields | kw))
+    f = fields | kw
+    view = rings_view(
+        *f["rings"], config=f["config"], contains=_contains(f["rings"], f["pr_contained_in"])
+    )
+    command = ask(
+        Reject(f["ring"], f["reason"]),
+        actor=f["actor"],
+        permission=f["actor_permission"],
+        written_at=f["written_at"],
+    )
+    return decide_rejection(view, command)
 
 
 def test_reject_marks_every_deployment_of_the_release_in_every_ring() -> None:
@@ -731,10 +806,31 @@ def rollback(**kw: Any) -> Promotion:
         ),
         "rejected_shas": frozenset(),
         "actor_permission": Permission.MAINTAIN,
-        "bot_login": BOT,
         "pr_contained": True,
+        "actor": "",
+        "written_at": None,
     }
-    return decide_rollback(**(fields | kw))
+    f = fields | kw
+    state = f["ring_state"]
+    pivot = current_release(state, BOT) or (state.deployments[0] if state.deployments else None)
+    # Releases known rejected in other rings: a rejection recorded on a deployment there.
+    elsewhere = tuple(
+        ring_state("internal", live(sha, ring="internal", extra=(rejected_by(),)))
+        for sha in sorted(f["rejected_shas"])
+    )
+    view = rings_view(
+        state,
+        config=f["config"],
+        others=elsewhere,
+        contains={pivot.sha: f["pr_contained"]} if pivot is not None else {},
+    )
+    command = ask(
+        Rollback(f["ring"]),
+        actor=f["actor"],
+        permission=f["actor_permission"],
+        written_at=f["written_at"],
+    )
+    return decide_rollback(view, command)
 
 
 @pytest.mark.parametrize(
@@ -755,14 +851,12 @@ def test_a_rejection_in_any_other_ring_stops_a_promotion() -> None:
 
 def test_an_auto_ring_above_write_counts_no_signoff_without_permissions() -> None:
     strict = config_with("on-premises", promoters=Permission.MAINTAIN, approvals=1)
-    decision = decide_auto_entry(
+    decision = auto_entry(
         config=strict,
         ring=ring("on-premises", strict),
         previous=ring_state("production", live(RELEASE, ring="production"), config=strict),
         target_state=ring_state("on-premises", config=strict),
         candidate_sha=None,
-        now=NOW,
-        bot_login=BOT,
     )
     assert "needs_signoff" in codes(decision)
 
@@ -871,13 +965,24 @@ def protect(**kw: Any) -> bool:
         "sha": RELEASE,
         "previous": ring_state("internal", live()),
         "target_state": ring_state("early-adopters"),
-        "now": NOW,
-        "bot_login": BOT,
         "signer_permissions": SIGNERS,
     }
-    decision = decide_protection_rule(**(fields | kw))
+    decision = protection(**(fields | kw))
     assert decision.comment.startswith("ringbot: ")
     return decision.approved
+
+
+def protection(**f: Any) -> ProtectionDecision:
+    """decide_protection_rule on a view of the ring and the one before it."""
+    view = rings_view(
+        f.get("previous"),
+        f["target_state"],
+        config=f.get("config", DEFAULT_CONFIG),
+        others=f.get("elsewhere", ()),
+        permissions=f.get("signer_permissions"),
+        releases=frozenset({f["sha"]}) if f.get("sha_is_release") else frozenset(),
+    )
+    return decide_protection_rule(view, f["ring"], f["sha"])
 
 
 @pytest.mark.parametrize(
@@ -964,14 +1069,11 @@ def test_the_protection_rule_approves_only_what_the_ring_rules_allow(
 
 
 def test_the_protection_rule_says_why_it_refused() -> None:
-    decision = decide_protection_rule(
-        config=DEFAULT_CONFIG,
+    decision = protection(
         ring=ring("early-adopters"),
         sha=RELEASE,
         previous=ring_state("internal", live(signers=())),
         target_state=ring_state("early-adopters"),
-        now=NOW,
-        bot_login=BOT,
         signer_permissions=SIGNERS,
     )
 
@@ -979,19 +1081,10 @@ def test_the_protection_rule_says_why_it_refused() -> None:
 
 
 def test_an_automatic_entry_never_retries_a_failed_deploy() -> None:
-    from bot.config import DEFAULT_CONFIG
-    from bot.policy.rings import decide_auto_entry
-
     dev = DEFAULT_CONFIG.rings[0]
     failed = deployment(sha="a" * 40, statuses=(status(state="failure"),))
-    decision = decide_auto_entry(
-        config=DEFAULT_CONFIG,
-        ring=dev,
-        previous=None,
-        target_state=ring_state("dev", failed),
-        candidate_sha="a" * 40,
-        now=NOW,
-        bot_login=BOT,
+    decision = auto_entry(
+        ring=dev, previous=None, target_state=ring_state("dev", failed), candidate_sha="a" * 40
     )
     assert not decision.should_deploy
     assert [r.code for r in decision.refusals] == ["failed"]
@@ -1060,3 +1153,65 @@ def test_release_at_is_the_release_live_at_that_moment() -> None:
     assert release_at(state, BOT, LIVE - timedelta(hours=1)) == older
     assert release_at(state, BOT, LIVE) is not None and release_at(state, BOT, LIVE).sha == RELEASE
     assert release_at(state, BOT, LIVE - timedelta(days=2)) is None
+
+
+# --- what a decision carries to write -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("signers", "baked_for", "retry_in"),
+    [
+        pytest.param((), timedelta(hours=1), None, id="a-sign-off-missing-too-waits-for-people"),
+        pytest.param(("alice",), timedelta(hours=1), timedelta(hours=1), id="only-baking-left"),
+        pytest.param(("alice",), timedelta(hours=3), None, id="baked-goes-now"),
+    ],
+)
+def test_an_auto_ring_held_only_by_its_bake_time_says_when_to_look_again(
+    signers: tuple[str, ...], baked_for: timedelta, retry_in: timedelta | None
+) -> None:
+    config = config_with("on-premises", approvals=1, bake=timedelta(hours=2))
+    since = NOW - baked_for
+    previous = ring_state(
+        "production", live(ring="production", signers=signers, at=since), config=config
+    )
+
+    decision = on_premises(config=config, ring=ring("on-premises", config), previous=previous)
+
+    assert decision.retry_at == (NOW + retry_in if retry_in is not None else None)
+
+
+def test_a_rejection_marks_each_deployment_with_the_state_its_cd_gave_it() -> None:
+    failed_in_early = in_ring(RELEASE, "early-adopters", "failure")
+    rings = (*everywhere()[:2], ring_state("early-adopters", failed_in_early))
+
+    decision = reject(rings=rings, ring="internal")
+
+    assert {(m.deployment_id, m.state) for m in decision.marks} == {
+        (rings[0].deployments[0].id, "success"),
+        (rings[1].deployments[0].id, "success"),
+        (failed_in_early.id, "failure"),
+    }
+
+
+def test_a_rejection_marks_the_releases_deployments_read_beyond_the_rings_too() -> None:
+    beyond = ring_state("dev", live(ring="dev", signers=(), at=LIVE - timedelta(days=5)))
+    view = rings_view(*everywhere(), others=(beyond,), contains=contained_in(*everywhere()[:2]))
+
+    decision = decide_rejection(view, ask(Reject("internal", "breaks login")))
+
+    assert beyond.deployments[0].id in decision.deployment_ids_to_mark
+
+
+@pytest.mark.parametrize(
+    ("command", "kind"),
+    [
+        pytest.param(Promote("early-adopters"), Promotion, id="promote"),
+        pytest.param(Approve("internal"), SignOffDecision, id="approve"),
+        pytest.param(Reject("internal", "breaks login"), RejectionDecision, id="reject"),
+        pytest.param(Rollback("internal"), Promotion, id="rollback"),
+    ],
+)
+def test_each_ring_command_has_its_own_decision(command: Any, kind: type) -> None:
+    view = rings_view(*everywhere(), contains=contained_in(*everywhere()))
+
+    assert isinstance(decide(view, ask(command)), kind)

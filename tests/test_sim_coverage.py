@@ -25,6 +25,7 @@ from bot.sim import Simulator
 from .harness import ROOT, SPEC
 
 BOT = ROOT / "bot"
+SANDBOX = BOT / "sim" / "sandbox.py"
 HOLE = "\x00"  # a value the source fills in at run time
 GH_METHODS = {
     "getitem": "GET",
@@ -95,7 +96,8 @@ class Call:
 
 def _sources() -> Iterator[Path]:
     for path in sorted(BOT.rglob("*.py")):
-        if "sim" not in path.relative_to(BOT).parts:
+        # The sandbox lives with the simulator but prints the bot's text: the curl commands.
+        if "sim" not in path.relative_to(BOT).parts or path == SANDBOX:
             yield path
 
 
@@ -197,7 +199,7 @@ def _method(call: ast.Call) -> str | None:
         if receiver.endswith("gh") or receiver.endswith("app_client()"):
             return GH_METHODS[func.attr]
     name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-    if name == "every" and len(call.args) >= 2:
+    if name in ("every", "get_or_none") and len(call.args) >= 2:
         return "GET"
     return None
 
@@ -226,7 +228,7 @@ def bot_calls() -> tuple[Call, ...]:
 def _is_every(call: ast.Call) -> bool:
     func = call.func
     name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-    return name == "every"
+    return name in ("every", "get_or_none")  # (gh, url, ...): the URL is the second argument
 
 
 def _flat(node: ast.JoinedStr) -> str:

@@ -10,6 +10,7 @@ from gidgethub import BadRequest
 from ..context import Ctx
 from ..logs import log
 from ..messages.text import LABEL_DESCRIPTION, LABEL_NAME, shorten
+from ..snapshot.reads import get_or_none
 from . import write_once
 from .replies import remove_label
 
@@ -22,13 +23,8 @@ def already_exists(exc: BadRequest) -> bool:
 
 
 async def _label_exists(ctx: Ctx, name: str) -> bool | None:
-    try:
-        await ctx.gh.getitem(f"/repos/{ctx.repo}/labels/{quote(name, safe='')}")
-    except BadRequest as exc:
-        if exc.status_code != 404:
-            raise
-        return None
-    return True
+    found = await get_or_none(ctx.gh, f"/repos/{ctx.repo}/labels/{quote(name, safe='')}")
+    return True if found is not None else None
 
 
 async def ensure_label(ctx: Ctx, name: str, color: str, description: str) -> None:

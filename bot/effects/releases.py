@@ -15,6 +15,7 @@ from ..context import Ctx
 from ..logs import log
 from ..messages.text import RELEASE_BODY, RELEASE_NAME, cut, defuse, shorten
 from ..policy.visibility import PublishedRelease
+from ..snapshot.reads import get_or_none
 from . import write_once
 from .labels import already_exists
 
@@ -35,13 +36,8 @@ async def recent_releases(ctx: Ctx) -> list[PublishedRelease]:
 
 async def release_by_tag(ctx: Ctx, tag: str) -> PublishedRelease | None:
     """The release with this tag, if there is one."""
-    try:
-        data = await ctx.gh.getitem(f"/repos/{ctx.repo}/releases/tags/{quote(tag, safe='')}")
-    except BadRequest as exc:
-        if exc.status_code != 404:
-            raise
-        return None
-    return _published(data)
+    data = await get_or_none(ctx.gh, f"/repos/{ctx.repo}/releases/tags/{quote(tag, safe='')}")
+    return _published(data) if data is not None else None
 
 
 async def publish_release(ctx: Ctx, *, tag: str, sha: str, name: str, body: str) -> bool:

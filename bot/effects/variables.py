@@ -1,6 +1,6 @@
 """Environment variables of the rings' GitHub Environments: read them, and apply planned writes.
 
-The reads live here rather than in snapshot.py because the writers need them too: a write that may
+The reads live here rather than in snapshot/ because the writers need them too: a write that may
 have happened (5xx, time-out) is re-read before it is tried again.
 """
 
@@ -14,7 +14,7 @@ from gidgethub import BadRequest
 from ..context import Ctx
 from ..logs import log
 from ..policy.features import VariableWrite
-from ..snapshot import every
+from ..snapshot.reads import every, get_or_none
 from . import write_once
 
 # GitHub serves at most 30 variables a page.
@@ -54,13 +54,8 @@ async def read_variables(ctx: Ctx, environment: str) -> dict[str, str] | None:
 
 async def _read_one(ctx: Ctx, environment: str, name: str) -> str | None:
     """One variable's value, or None when it does not exist."""
-    try:
-        data = await ctx.gh.getitem(f"{_environment_url(ctx, environment)}/variables/{name}")
-    except BadRequest as exc:
-        if exc.status_code != 404:
-            raise
-        return None
-    return str(data.get("value", ""))
+    data = await get_or_none(ctx.gh, f"{_environment_url(ctx, environment)}/variables/{name}")
+    return str(data.get("value", "")) if data is not None else None
 
 
 async def apply(ctx: Ctx, environment: str, write: VariableWrite) -> None:

@@ -5,38 +5,61 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from typing import assert_never
 
 from gidgethub import BadRequest, routing, sansio
 
-from .. import ring_snapshot, snapshot
-from ..commands import HELP, LABEL_PREFIX, Command, CommandError, parse_commands, parse_label
+from ..commands import (
+    HELP,
+    LABEL_PREFIX,
+    Approve,
+    Command,
+    CommandError,
+    Help,
+    ListFeatures,
+    Promote,
+    Reject,
+    Rollback,
+    SetFeature,
+    Status,
+    parse_commands,
+    parse_label,
+)
 from ..config import Config, ConfigErrors
 from ..context import Ctx
-from ..effects import deployments as deploy
+from ..effects import rings as ring_effects
+from ..effects.deployments import record
 from ..effects.replies import react, remove_label, reply, reply_marker
-from ..effects.variables import EnvironmentMissing
+from ..effects.toggles import apply_sync
+from ..effects.variables import EnvironmentMissing, read_variables
 from ..github import is_throttled
-from ..ledger import DeploymentRecord, cd_state, encode_rejection
 from ..logs import log
 from ..messages import rings as say
+from ..messages.features import render_feature, render_features
 from ..messages.text import inert
-from ..models import Permission, PullRequest
-from ..policy.rings import (
-    RingState,
-    current_release,
-    decide_promotion,
-    decide_rejection,
-    decide_rollback,
-    decide_signoff,
-    newest,
-    rejection_of,
+from ..policy.features import (
+    RECORD_VARIABLE,
+    decide_feature_command,
+    decode_record,
+    feature_table,
+    plan_ring_sync,
+    split_overrides,
 )
-from ..snapshot import parse_time
+from ..policy.rings import (
+    Ask,
+    Promotion,
+    RejectionDecision,
+    RingsView,
+    SignOffDecision,
+    decide,
+)
+from ..snapshot.pulls import permission
+from ..snapshot.reads import parse_time
+from ..snapshot.repo_config import load_config
+from ..snapshot.rings import read_for_command, read_status
 from ..webhook import Triage
 from ..work import CommandKey, LabelKey
-from . import events, features, visibility
-from .rings import enter
+from . import events
 
 router = routing.Router()
 
@@ -94,15 +117,6 @@ async def labeled(event: sansio.Event, triage: Triage) -> None:
 
 
 @dataclass(frozen=True)
-class Asker:
-    """Who asked, with what permission, and when they wrote the command."""
-
-    login: str
-    permission: Permission
-    written_at: datetime | None
-
-
-@dataclass(frozen=True)
 class Outcome:
     """What a command did: the reply text and whether it was refused."""
 
@@ -112,7 +126,7 @@ class Outcome:
 
 async def command_job(ctx: Ctx, key: CommandKey) -> None:
     """Acknowledge, run every command of the comment, reply once, react with the result."""
-    config = await snapshot.load_config(ctx)
+    config = await load_config(ctx)
     rings = [r.name for r in config.rings] if isinstance(config, Config) else []
     parsed = parse_commands(key.body, rings)
     if not parsed:
@@ -137,7 +151,7 @@ async def command_job(ctx: Ctx, key: CommandKey) -> None:
 
 async def label_job(ctx: Ctx, key: LabelKey) -> None:
     """Run a `promote:<ring>` label as a command, then take the label off."""
-    config = await snapshot.load_config(ctx)
+    config = await load_config(ctx)
     rings = [r.name for r in config.rings] if isinstance(config, Config) else []
     command = parse_label(key.label, rings)
     if command is None:
@@ -192,7 +206,7 @@ async def run(
     written_at: datetime | None = None,
 ) -> Outcome:
     """Run one parsed command and say what happened; it acts on the releases current when it
-    was `written_at`."""
+    was `written_at`. The one place commands are told apart."""
     if isinstance(config, ConfigErrors):
         # The errors quote the file, and a file can say anything: echo them inert.
         errors = "\n".join(f"- {inert(str(e))}" for e in config.errors)
@@ -201,213 +215,104 @@ async def run(
             + errors,
             True,
         )
-    if isinstance(item, CommandError):
-        return Outcome(f"😕 `{item.line}`: {item.message}", True)
-    if item.name == "help":
-        return Outcome(HELP, False)
-    if item.name == "status":
-        states = await ring_snapshot.all_rings(ctx, config)
-        return Outcome(
-            say.render_ring_table(config, states, ctx.now(), ctx.identity.bot_login), False
-        )
-    permission = await snapshot.permission(ctx, actor)
-    if item.name in ("feature", "features"):
-        text, refused = await features.command(ctx, config, actor, permission, item)
-        return Outcome(text, refused)
-    pull = await snapshot.pull_request(ctx, number)
-    asker = Asker(actor, permission, written_at)
-    if item.name == "promote" and item.ring:
-        return await promote(ctx, config, pull, asker, item.ring)
-    if item.name == "approve":
-        return await sign_off(ctx, config, pull, asker, item.ring)
-    if item.name == "reject":
-        return await reject(ctx, config, pull, asker, item.ring, item.reason)
-    if item.name == "rollback" and item.ring:
-        return await rollback(ctx, config, pull, asker, item.ring)
-    text, refused = await features.command(ctx, config, actor, permission, item)
-    return Outcome(text, refused)
+    match item:
+        case CommandError():
+            return Outcome(f"😕 `{item.line}`: {item.message}", True)
+        case Help():
+            return Outcome(HELP, False)
+        case Status():
+            view = await read_status(ctx, config)
+            table = say.render_ring_table(config, view.rings, view.now, view.bot_login)
+            return Outcome(table, False)
+        case ListFeatures():
+            return await list_features(ctx, config)
+        case SetFeature():
+            return await set_feature(ctx, config, actor, item)
+        case Promote() | Approve() | Reject() | Rollback():
+            ask = Ask(item, actor, await permission(ctx, actor), written_at)
+            return await ring_command(ctx, config, number, ask)
+        case _:
+            assert_never(item)
 
 
-async def _contained(ctx: Ctx, pull: PullRequest, state: RingState) -> bool | None:
-    release = current_release(state, ctx.identity.bot_login)
-    if release is None or not pull.merged or not pull.merge_commit_sha:
+async def ring_command(ctx: Ctx, config: Config, number: int, ask: Ask) -> Outcome:
+    """A ring command: read the rings once, decide, apply the decision, say what happened."""
+    view = await read_for_command(ctx, config, number, ask)
+    decision = decide(view, ask)
+    command, actor = ask.command, ask.actor
+    match decision:
+        case Promotion() if isinstance(command, Rollback):
+            created = await _deploy(ctx, config, view, decision, f"/rollback by @{actor}")
+            text = say.render_rollback(decision, deployment_id=created)
+        case Promotion():
+            created = await _deploy(ctx, config, view, decision, f"/promote by @{actor}")
+            text = say.render_promotion(config, decision, deployment_id=created)
+        case SignOffDecision():
+            if decision.should_write and decision.deployment_id is not None:
+                await record(ctx, decision.deployment_id, "success", decision.description)
+            text = say.render_signoff(config, decision, actor)
+        case RejectionDecision():
+            if decision.allowed:
+                await ring_effects.reject(ctx, config, decision)
+            log(20, "release rejected", repo=ctx.repo, sha=decision.sha, allowed=decision.allowed)
+            reason = command.reason if isinstance(command, Reject) else ""
+            text = say.render_rejection(decision, actor, reason)
+        case _:
+            assert_never(decision)
+    return Outcome(text, not decision.allowed)
+
+
+async def _deploy(
+    ctx: Ctx, config: Config, view: RingsView, decision: Promotion, reason: str
+) -> int | None:
+    """Create the deployment a promotion or rollback decided on, if it decided on one."""
+    if not decision.should_deploy or decision.target is None or not decision.sha:
         return None
-    return await ring_snapshot.contains(ctx, pull.merge_commit_sha, release.sha)
+    state = view.state(decision.target)
+    return await ring_effects.enter(ctx, config, state, decision.sha, reason)
 
 
-async def promote(
-    ctx: Ctx, config: Config, pull: PullRequest, asker: Asker, target: str
-) -> Outcome:
-    """`/promote <ring>`: deploy the previous ring's current release, if the rules allow."""
-    ring = config.ring(target)
-    before = config.previous(ring) if ring else None
-    deployments = await ring_snapshot.recent_deployments(ctx)
-    previous = (
-        await ring_snapshot.ring_state(ctx, config, before, deployments, back_to=asker.written_at)
-        if before
-        else None
-    )
-    into = await ring_snapshot.ring_state(ctx, config, ring, deployments) if ring else None
-    contained = await _contained(ctx, pull, previous) if previous else None
-    signers = await ring_snapshot.signer_permissions(ctx, ring, previous) if ring else None
+async def list_features(ctx: Ctx, config: Config) -> Outcome:
+    """`/features`: the flag × ring table and where each value comes from."""
+    environments = {
+        ring.name: await read_variables(ctx, ring.environment)
+        for ring in (config.rings if config.features else ())
+    }
+    return Outcome(render_features(feature_table(config, environments, ctx.now())), False)
 
-    decide = partial(
-        decide_promotion,
+
+async def set_feature(ctx: Ctx, config: Config, actor: str, item: SetFeature) -> Outcome:
+    """`/feature <flag> on|off <ring>`: override one flag in one ring, and sync that ring."""
+    actor_permission = await permission(ctx, actor)
+    ring = config.ring(item.ring)
+    variables = await read_variables(ctx, ring.environment) if ring is not None else None
+    stored = decode_record((variables or {}).get(RECORD_VARIABLE), ring.name if ring else "")
+    live, _ = split_overrides(config, stored.overrides, ctx.now())
+    decision = decide_feature_command(
         config=config,
-        target=target,
-        previous=previous,
-        target_state=into,
-        actor=asker.login,
-        actor_permission=asker.permission,
-        signer_permissions=signers,
-        pr_merged=pull.merged,
-        pr_contained=contained,
-        now=ctx.now(),
-        bot_login=ctx.identity.bot_login,
-        written_at=asker.written_at,
-    )
-    decision = decide()
-    if decision.should_deploy and decision.sha:
-        # Before anything moves: a rejection recorded in any other ring counts too.
-        others = await ring_snapshot.elsewhere(
-            ctx, config, decision.sha, deployments, (previous, into)
-        )
-        decision = decide(elsewhere=others) if others else decision
-    deployment_id = None
-    if decision.should_deploy and into is not None and decision.sha:
-        deployment_id = await enter(ctx, config, into, decision.sha, f"/promote by @{asker.login}")
-    return Outcome(
-        say.render_promotion(config, decision, deployment_id=deployment_id), not decision.allowed
-    )
-
-
-async def _rings_with_containment(
-    ctx: Ctx, config: Config, pull: PullRequest, asker: Asker, ring: str | None
-) -> tuple[list[RingState], dict[str, bool]]:
-    """Every ring's state, and whether its current release holds the PR (only the named ring,
-    when one is named; the default needs them all)."""
-    states = await ring_snapshot.all_rings(ctx, config, back_to=asker.written_at)
-    contained: dict[str, bool] = {}
-    checked: dict[str, bool] = {}  # release SHA -> answer: rings often share a release
-    for state in states:
-        if ring is not None and state.ring.name != ring:
-            continue
-        release = current_release(state, ctx.identity.bot_login)
-        if release is not None and release.sha not in checked:
-            checked[release.sha] = await _contained(ctx, pull, state) is True
-        contained[state.ring.name] = checked.get(release.sha, False) if release else False
-    return states, contained
-
-
-async def sign_off(
-    ctx: Ctx, config: Config, pull: PullRequest, asker: Asker, ring: str | None
-) -> Outcome:
-    """`/approve [ring]`: record a sign-off on that ring's current release."""
-    states, contained = await _rings_with_containment(ctx, config, pull, asker, ring)
-    decide = partial(
-        decide_signoff,
-        config=config,
-        ring=ring,
-        rings=states,
-        pr_contained_in=contained,
-        actor=asker.login,
-        actor_permission=asker.permission,
-        now=ctx.now(),
-        bot_login=ctx.identity.bot_login,
-        written_at=asker.written_at,
-    )
-    decision = decide(release_authors=frozenset())
-    if decision.should_write and decision.ring and "author" in decision.ring.signoff_not:
-        # Only a sign-off that would be written needs to know who wrote the release's changes:
-        # every change it lets past the next ring, not only those new in this ring (else an
-        # author signs off their own change once someone else's is merged on top).
-        after = config.next(decision.ring)
-        ahead = next((st for st in states if after and st.ring.name == after.name), None)
-        live = current_release(ahead, ctx.identity.bot_login) if ahead else None
-        authors = await visibility.release_authors(
-            ctx, decision.sha or "", live.sha if live else None
-        )
-        decision = decide(release_authors=authors)
-    if decision.should_write and decision.deployment_id is not None:
-        await deploy.record(ctx, decision.deployment_id, "success", decision.description)
-    return Outcome(say.render_signoff(config, decision, asker.login), not decision.allowed)
-
-
-async def reject(
-    ctx: Ctx, config: Config, pull: PullRequest, asker: Asker, ring: str | None, reason: str
-) -> Outcome:
-    """`/reject [ring] <reason>`: mark the release rejected on every deployment it has."""
-    actor = asker.login
-    states, contained = await _rings_with_containment(ctx, config, pull, asker, ring)
-    decision = decide_rejection(
-        config=config,
-        ring=ring,
-        rings=states,
-        pr_contained_in=contained,
+        flag=item.flag,
+        enabled=item.enabled,
+        ring=item.ring,
         actor=actor,
-        actor_permission=asker.permission,
-        reason=reason,
-        bot_login=ctx.identity.bot_login,
-        written_at=asker.written_at,
+        actor_permission=actor_permission,
+        overrides=live,
+        now=ctx.now(),
     )
-    if decision.allowed and decision.sha:
-        # Deployments of this SHA beyond the first page of any ring are read by SHA.
-        extra = await ring_snapshot.recent_deployments(ctx, sha=decision.sha)
-        marks = set(decision.deployment_ids_to_mark)
-        marked = {d.id for s in states for d in s.deployments if d.sha == decision.sha} - marks
-        description = decision.description or encode_rejection(actor, reason)
-        for dep in extra:
-            if int(dep["id"]) not in marked:
-                marks.add(int(dep["id"]))
-        known = {d.id: d for s in states for d in s.deployments}
-        for dep_id in sorted(marks):
-            # The entry repeats the deployment's own state, so GitHub keeps showing what the CD
-            # said (a failed deploy must not turn green because it was rejected).
-            record = known.get(dep_id) or DeploymentRecord(
-                dep_id, decision.sha, "", ctx.now(), "", await ring_snapshot.statuses(ctx, dep_id)
-            )
-            state = cd_state(record, ctx.identity.bot_login)
-            await deploy.record(ctx, dep_id, state, description)
-        if decision.ring is not None:
-            await visibility.rejected(ctx, config, decision.sha, decision.ring.name, actor, reason)
-    log(20, "release rejected", repo=ctx.repo, sha=decision.sha, allowed=decision.allowed)
-    return Outcome(say.render_rejection(decision, actor, reason), not decision.allowed)
-
-
-async def rollback(ctx: Ctx, config: Config, pull: PullRequest, asker: Asker, ring: str) -> Outcome:
-    """`/rollback <ring>`: redeploy the ring's previous good, unrejected release."""
-    states = await ring_snapshot.all_rings(ctx, config, whole=True)
-    target = next((s for s in states if s.ring.name == ring), None)
-    shas = {d.sha for s in states for d in s.deployments}
-    rejected = frozenset(
-        sha for sha in shas if rejection_of(sha, states, ctx.identity.bot_login) is not None
-    )
-    state = target or RingState(config.rings[0])
-    decision = decide_rollback(
-        config=config,
-        ring=ring,
-        ring_state=state,
-        rejected_shas=rejected,
-        actor_permission=asker.permission,
-        bot_login=ctx.identity.bot_login,
-        pr_contained=await _rolled_back_contains(ctx, pull, state),
-        actor=asker.login,
-        written_at=asker.written_at,
-    )
-    deployment_id = None
-    if decision.should_deploy and decision.sha:
-        deployment_id = await enter(
-            ctx, config, state, decision.sha, f"/rollback by @{asker.login}"
+    if decision.allowed and ring is not None:
+        # Even when the override set stays, the ring is synced: the reply must be true.
+        sync = plan_ring_sync(config, ring, variables, ctx.now(), decision.overrides)
+        await apply_sync(ctx, ring, sync, f"/feature by @{actor}")
+        log(
+            20,
+            "feature override",
+            repo=ctx.repo,
+            ring=ring.name,
+            flag=decision.flag,
+            enabled=decision.enabled,
+            outcome=decision.outcome,
+            by=actor,
         )
-    return Outcome(say.render_rollback(decision, deployment_id=deployment_id), not decision.allowed)
-
-
-async def _rolled_back_contains(ctx: Ctx, pull: PullRequest, state: RingState) -> bool | None:
-    """Whether the release being rolled back (the current one, else the newest) has the PR."""
-    pivot = current_release(state, ctx.identity.bot_login) or newest(state)
-    if pivot is None or not pull.merged or not pull.merge_commit_sha:
-        return None
-    return await ring_snapshot.contains(ctx, pull.merge_commit_sha, pivot.sha)
+    return Outcome(render_feature(decision, item.line), not decision.allowed)
 
 
 JOBS = {CommandKey: command_job, LabelKey: label_job}

@@ -6,12 +6,20 @@ from typing import Any
 
 from gidgethub import GitHubBroken, routing, sansio
 
-from .. import snapshot
 from ..context import Ctx
 from ..effects.checks import CheckOutput, newest, publish_check
 from ..messages.gate import render_gate
 from ..models import PullRequest
-from ..policy.gate import GATE_CHECK_NAME, GateInput, evaluate_gate
+from ..policy.gate import GATE_CHECK_NAME, GateInput, builds_input, evaluate_gate
+from ..snapshot.pulls import (
+    builds,
+    forget_statuses,
+    open_pulls,
+    pull_request,
+    pulls_with_head,
+    reviews,
+)
+from ..snapshot.repo_config import forget_config, load_config
 from ..webhook import Triage
 from ..work import CommitKey, GateKey, MergeGroupKey, RepoGatesKey
 from . import events
@@ -127,35 +135,33 @@ async def pushed(event: sansio.Event, triage: Triage) -> None:
 
 async def evaluate(ctx: Ctx, number: int, pull: PullRequest | None = None) -> None:
     """Read the pull request's state, decide the gate, publish it if it changed."""
-    config = await snapshot.load_config(ctx)
-    pull = pull or await snapshot.pull_request(ctx, number)
+    config = await load_config(ctx)
+    pull = pull or await pull_request(ctx, number)
     if pull.state != "open" or pull.base_ref != pull.default_branch:
         return
-    await _gate(ctx, pull, config, merge_group=False)
+    await _gate(ctx, pull.head_sha, pull, config)
 
 
-async def _gate(ctx: Ctx, pull: PullRequest, config: Any, *, merge_group: bool) -> None:
+async def _gate(ctx: Ctx, sha: str, pull: PullRequest | None, config: Any) -> None:
+    """Gate commit `sha`: a pull request's head, or (without a pull request) a merge group's."""
     existing: dict[str, Any] | None = None
     try:
-        own, checks = await snapshot.builds(ctx, pull.head_sha)
+        own, checks = await builds(ctx, sha)
         existing = newest([r for r in own if r.get("name") == GATE_CHECK_NAME])
-        reviews = [] if merge_group else await snapshot.reviews(ctx, pull.number)
+        found = await reviews(ctx, pull.number) if pull is not None else []
     except GitHubBroken as exc:
         # Fail closed: an earlier green must not stand while we cannot see the current state.
-        await publish_check(ctx, pull.head_sha, unreadable(exc), existing)
+        await publish_check(ctx, sha, unreadable(exc), existing)
         raise
-    decision = evaluate_gate(
-        GateInput(
-            pull=pull,
-            checks=tuple(checks),
-            reviews=tuple(reviews),
-            config=config,
-            merge_group=merge_group,
-        )
+    gate = (
+        GateInput(pull, tuple(checks), tuple(found), config)
+        if pull is not None
+        else builds_input(checks, config)
     )
+    decision = evaluate_gate(gate)
     title, summary = render_gate(decision)
     want = CheckOutput(GATE_CHECK_NAME, decision.status, decision.conclusion, title, summary)
-    await publish_check(ctx, pull.head_sha, want, existing)
+    await publish_check(ctx, sha, want, existing)
 
 
 def unreadable(exc: GitHubBroken) -> CheckOutput:
@@ -178,36 +184,24 @@ async def gate_job(ctx: Ctx, key: GateKey) -> None:
 
 async def merge_group_job(ctx: Ctx, key: MergeGroupKey) -> None:
     """Gate a merge group's head: its builds and the config."""
-    config = await snapshot.load_config(ctx)
-    group = PullRequest(
-        repo=ctx.repo,
-        number=0,
-        author="",
-        head_sha=key.head_sha,
-        base_ref="",
-        default_branch="",
-    )
-    await _gate(ctx, group, config, merge_group=True)
+    config = await load_config(ctx)
+    await _gate(ctx, key.head_sha, None, config)
 
 
 async def repo_gates_job(ctx: Ctx, key: RepoGatesKey) -> None:
     """The config changed: forget it and re-evaluate every open pull request."""
-    ctx.caches.repo_configs.pop((ctx.installation, ctx.repo), None)
-    url = f"/repos/{ctx.repo}/pulls?state=open&{snapshot.PAGE}"
-    async for data in snapshot.every(ctx.gh, url):
-        pull = snapshot.to_pull(data)
+    forget_config(ctx)
+    async for pull in open_pulls(ctx):
         await evaluate(ctx, pull.number, pull if pull.base_ref == pull.default_branch else None)
 
 
 async def commit_job(ctx: Ctx, key: CommitKey) -> None:
     """Builds changed on a commit: re-gate the open pull requests whose head it is."""
     if key.statuses:
-        ctx.caches.no_statuses.pop((ctx.installation, ctx.repo, key.sha), None)
-    url = f"/repos/{ctx.repo}/commits/{key.sha}/pulls?{snapshot.PAGE}"
-    async for data in snapshot.every(ctx.gh, url):
-        if data.get("state") == "open" and data["head"]["sha"] == key.sha:
-            # The list's item is as fresh as a read of the pull request itself.
-            await evaluate(ctx, int(data["number"]), snapshot.to_pull(data))
+        forget_statuses(ctx, key.sha)
+    async for pull in pulls_with_head(ctx, key.sha):
+        # The list's item is as fresh as a read of the pull request itself.
+        await evaluate(ctx, pull.number, pull)
 
 
 JOBS = {

@@ -6,22 +6,21 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.config import Config
-from bot.ledger import FAILED, IN_FLIGHT, cd_state, cd_state_at
-from bot.messages.text import code, inert
-from bot.policy.rings import (
-    Promotion,
-    Refusal,
-    RejectionDecision,
+from bot.ledger import (
+    FAILED,
+    IN_FLIGHT,
     RingState,
-    SignOffDecision,
+    cd_state,
+    cd_state_at,
     current_release,
-    humanise,
     live_since,
     newest,
     rejection,
-    short,
     signoffs,
 )
+from bot.messages.text import code, humanise, inert, short
+from bot.policy.refusals import Refusal
+from bot.policy.rings import Promotion, RejectionDecision, SignOffDecision
 from bot.policy.visibility import reach
 
 NONE = "—"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Final, Literal
 
 Unit = Literal["characters", "bytes"]
@@ -196,3 +197,19 @@ def code(text: str, *, table: bool = False) -> str:
     pad = " " if not line or line.startswith("`") or line.endswith("`") else ""
     span = f"{fence}{pad}{line}{pad}{fence}"
     return span.replace("|", "\\|") if table else span
+
+
+def short(sha: str | None) -> str:
+    """A commit SHA in the 7-character form people read."""
+    return (sha or "")[:7]
+
+
+def humanise(delta: timedelta) -> str:
+    """A duration as people write it: "3h 20m", "1d 2h", "45m"; never "0m" for time still left."""
+    minutes = -(-int(delta.total_seconds()) // 60)  # round up: "1m left", not "0m left"
+    if minutes <= 0:
+        return "0m"
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (mins, "m")) if n]
+    return " ".join(parts)

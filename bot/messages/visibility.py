@@ -13,8 +13,7 @@ from typing import Final
 
 from bot.config import Config
 from bot.ledger import Rejection
-from bot.messages.text import inert, one_line
-from bot.policy.rings import humanise, short
+from bot.messages.text import humanise, inert, one_line, short
 from bot.policy.visibility import MergedPull, Row, declares_users, widest
 
 STATUS_MARKER: Final = "<!-- ringbot:status -->"

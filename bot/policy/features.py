@@ -27,7 +27,7 @@ from typing import Any, Final, Literal
 
 from bot.config import CONFIG_PATH, Config, RingConfig, feature_variable
 from bot.models import Permission
-from bot.policy.rings import Refusal
+from bot.policy.refusals import Code, Refusal
 
 RECORD_VARIABLE: Final = "RINGBOT_FEATURES"
 FEATURE_PREFIX: Final = "FEATURE_"
@@ -407,7 +407,7 @@ def decide_feature_command(
         needs = config.feature_admins.label
         refusals.append(
             Refusal(
-                "permission",
+                Code.PERMISSION,
                 f"overriding a feature toggle needs {needs} permission; "
                 f"@{actor} has {actor_permission.label}",
                 f"ask someone with {needs} access (`feature_admins` in `{CONFIG_PATH}`)",
@@ -420,12 +420,14 @@ def decide_feature_command(
             if config.features
             else f"no flags are configured; add them under `features:` in `{CONFIG_PATH}`"
         )
-        refusals.append(Refusal("unknown_flag", f"there is no flag `{flag}`", hint))
+        refusals.append(Refusal(Code.UNKNOWN_FLAG, f"there is no flag `{flag}`", hint))
     target = config.ring(ring)
     if target is None:
         refusals.append(
             Refusal(
-                "unknown_ring", f"there is no ring `{ring}`", f"the rings are {_ring_list(config)}"
+                Code.UNKNOWN_RING,
+                f"there is no ring `{ring}`",
+                f"the rings are {_ring_list(config)}",
             )
         )
     if refusals or known is None or target is None:

@@ -25,7 +25,7 @@ _SEVERITY = {Mark.PASS: 0, Mark.PENDING: 1, Mark.FAIL: 2}
 class GateInput:
     """Everything the gate looks at, read fresh from GitHub."""
 
-    pull: PullRequest
+    pull: PullRequest | None  # None: a commit alone (a merge-group head, a release candidate)
     # Every check run (all pages, all runs, older reruns too) and every commit status on the head, raw.
     checks: tuple[Check, ...]
     # Every review on the pull request, raw, each with its author's permission.
@@ -33,6 +33,11 @@ class GateInput:
     config: Config | ConfigErrors
     # A merge-queue group head: approvals, draft and labels were enforced before queueing.
     merge_group: bool = False
+
+
+def builds_input(checks: Sequence[Check], config: Config | ConfigErrors) -> GateInput:
+    """The gate's input for a commit that is no pull request: only its builds are judged."""
+    return GateInput(None, tuple(checks), (), config, merge_group=True)
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ def evaluate_gate(gate: GateInput) -> GateDecision:
         return _decide([_config_rule(config)])
     settings = config.merge_gate
     rules = [_checks_rule(gate.checks, settings.required_checks)]
-    if not gate.merge_group:
+    if gate.pull is not None and not gate.merge_group:
         latest = _latest_reviews(gate.reviews, gate.pull.author)
         rules = [
             _draft_rule(gate.pull),

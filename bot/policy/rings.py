@@ -1,87 +1,103 @@
 """Ring decisions: may a release enter a ring, be signed off, rejected or rolled back, and why.
 
-Everything here is pure. The caller reads each ring's deployments (newest first) and passes the time
-in; a decision carries every reason it was refused, so the reply can say what to do next.
+Everything here is pure. Each decision takes a `RingsView` (one read of the rings, made by
+`bot.snapshot.rings`) and what was asked, and returns a decision that carries every reason it was
+refused and everything there is to write (the deployment to create, the statuses to mark, when to
+look again), so a handler only applies it and the reply says what to do next.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, assert_never
 
+from bot.commands import Approve, Promote, Reject, Rollback
 from bot.config import Config, RingConfig
 from bot.ledger import (
     FAILED,
     IN_FLIGHT,
     DeploymentRecord,
-    DeploymentStatusRecord,
     Rejection,
+    RingState,
     SignOff,
+    by_age,
     cd_state,
-    cd_statuses,
+    current_release,
     encode_rejection,
     encode_signoff,
+    has_in_ring,
     live_since,
+    newest,
     rejection,
+    rejection_of,
+    release_at,
     same_login,
     signoffs,
 )
-from bot.messages.text import inert as text_inert
-from bot.models import Permission
-
-__all__ = [
-    "DeploymentRecord",
-    "DeploymentStatusRecord",
-    "Promotion",
-    "ProtectionDecision",
-    "Refusal",
-    "Rejection",
-    "RejectionDecision",
-    "RingState",
-    "SignOff",
-    "SignOffDecision",
-    "cd_state",
-    "counted_signoffs",
-    "current_release",
-    "decide_auto_entry",
-    "decide_promotion",
-    "decide_protection_rule",
-    "decide_rejection",
-    "decide_rollback",
-    "decide_signoff",
-    "humanise",
-    "inert",
-    "live_since",
-    "newest",
-    "rejection",
-    "rejection_of",
-    "release_at",
-    "short",
-    "signoffs",
-]
+from bot.messages.text import humanise, inert, short
+from bot.models import Permission, PullRequest
+from bot.policy.refusals import Code, Refusal
 
 # Signing off or rejecting a release needs write access, like approving a pull request.
 SIGNOFF_PERMISSION: Final = Permission.WRITE
 REJECT_PERMISSION: Final = Permission.WRITE
 
-
-@dataclass(frozen=True)
-class RingState:
-    """One ring and its deployments, newest first (the first page is enough to find the current one)."""
-
-    ring: RingConfig
-    deployments: tuple[DeploymentRecord, ...] = ()
+RingCommand = Promote | Approve | Reject | Rollback
 
 
 @dataclass(frozen=True)
-class Refusal:
-    """One failed condition: a stable code, what is wrong, and what to do about it."""
+class RingsView:
+    """Everything a ring decision reads, from one look at GitHub.
 
-    code: str
-    message: str
-    hint: str = ""
+    A ring that was not read counts as empty: the reader reads every ring the decision asks about.
+    """
+
+    config: Config
+    bot_login: str
+    now: datetime
+    rings: tuple[RingState, ...] = ()  # the rings read, in config order
+    # The release about to move, wherever else it was deployed (beyond what `rings` read): a
+    # rejection recorded in any ring stops it, and a rejection marks every one of them.
+    others: tuple[RingState, ...] = ()
+    # The permissions of the people who signed off a release a ring stricter than write would
+    # take (None: no such ring is asked about; a write ring counts every recorded sign-off).
+    permissions: Mapping[str, Permission] | None = None
+    pull: PullRequest | None = None  # the pull request a command was written on
+    # Release SHA -> whether it holds the pull request's change (None: GitHub could not say).
+    contains: Mapping[str, bool | None] = field(default_factory=dict)
+    # Release SHA -> who wrote the pull requests a sign-off of it vouches for (None: unknown).
+    authors: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
+    green_head: str | None = None  # the default branch's head when its builds passed
+    releases: frozenset[str] = frozenset()  # SHAs found to be releases (for the first ring)
+
+    def state(self, ring: RingConfig) -> RingState:
+        """The ring's state as read (empty when it was not read)."""
+        for state in self.rings:
+            if state.ring.name == ring.name:
+                return state
+        return RingState(ring)
+
+    def before(self, ring: RingConfig) -> RingState | None:
+        """The state of the ring before `ring`; None for the first ring."""
+        source = self.config.previous(ring)
+        return self.state(source) if source is not None else None
+
+    def every_state(self) -> tuple[RingState, ...]:
+        """Every deployment read, for looking up a release's rejection wherever it was recorded."""
+        return (*self.rings, *self.others)
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A person's ring command, as the rules see it: what, by whom, their permission, and when
+    they wrote it (None: now; a command acts on the release current when it was written)."""
+
+    command: RingCommand
+    actor: str
+    permission: Permission
+    written_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +109,8 @@ class Promotion:
     source_deployment_id: int | None
     refusals: tuple[Refusal, ...] = ()
     already_done: bool = False  # the target already has (or is getting) this SHA: deploy nothing
+    # Only the bake time stands in the way: look again then (nothing else would wake us).
+    retry_at: datetime | None = None
 
     @property
     def allowed(self) -> bool:
@@ -128,21 +146,34 @@ class SignOffDecision:
 
 
 @dataclass(frozen=True)
+class Mark:
+    """One deployment to mark rejected, repeating its CD state (a failed deploy stays failed)."""
+
+    deployment_id: int
+    state: str
+
+
+@dataclass(frozen=True)
 class RejectionDecision:
     """Record a rejection on every deployment of a release, or why not."""
 
     ring: RingConfig | None
     sha: str | None
-    deployment_ids_to_mark: tuple[int, ...] = ()
+    marks: tuple[Mark, ...] = ()  # every deployment of the release not marked yet
     refusals: tuple[Refusal, ...] = ()
     already_done: bool = False  # the release was already rejected; only missing marks are healed
     description: str = ""  # the ledger text to write on each deployment to mark
-    rejection: Rejection | None = None  # the earlier rejection, when already_done
+    rejection: Rejection | None = None  # the rejection that stands (the earlier one, or this one)
 
     @property
     def allowed(self) -> bool:
         """The release may be (or already is) rejected."""
         return self.sha is not None and not self.refusals
+
+    @property
+    def deployment_ids_to_mark(self) -> tuple[int, ...]:
+        """The ids of the deployments to mark."""
+        return tuple(m.deployment_id for m in self.marks)
 
 
 @dataclass(frozen=True)
@@ -153,59 +184,25 @@ class ProtectionDecision:
     comment: str
 
 
+RingDecision = Promotion | SignOffDecision | RejectionDecision
+
+
+def decide(view: RingsView, ask: Ask) -> RingDecision:
+    """Any person's ring command: the one place commands are told apart."""
+    match ask.command:
+        case Promote():
+            return decide_promotion(view, ask)
+        case Approve():
+            return decide_signoff(view, ask)
+        case Reject():
+            return decide_rejection(view, ask)
+        case Rollback():
+            return decide_rollback(view, ask)
+        case _:
+            assert_never(ask.command)
+
+
 # --- derived facts ------------------------------------------------------------------------------
-
-
-def short(sha: str | None) -> str:
-    """The 7-character form people read."""
-    return (sha or "")[:7]
-
-
-def inert(text: str) -> str:
-    """Someone's free text made safe to quote: one line, no @-mention that pings anyone, nothing
-    that changes the markdown around it (one rule for every echo: `bot.messages.text.inert`)."""
-    return text_inert(text)
-
-
-def humanise(delta: timedelta) -> str:
-    """A duration as people write it: "3h 20m", "1d 2h", "45m"; never "0m" for time still left."""
-    minutes = -(-int(delta.total_seconds()) // 60)  # round up: "1m left", not "0m left"
-    if minutes <= 0:
-        return "0m"
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (mins, "m")) if n]
-    return " ".join(parts)
-
-
-def newest(state: RingState) -> DeploymentRecord | None:
-    """The ring's newest deployment, whatever its state."""
-    return _by_age(state.deployments)[0] if state.deployments else None
-
-
-def _by_age(deployments: Iterable[DeploymentRecord]) -> list[DeploymentRecord]:
-    """Newest first; ids break ties because GitHub hands them out in order."""
-    return sorted(deployments, key=lambda d: (d.created_at, d.id), reverse=True)
-
-
-def current_release(state: RingState, bot_login: str) -> DeploymentRecord | None:
-    """The newest release deployment whose latest CD state is success (an auto-inactivated one
-    is not). A foreign deployment (a commit that is no release) never counts."""
-    for dep in _by_age(state.deployments):
-        if not dep.foreign and cd_state(dep, bot_login) == "success":
-            return dep
-    return None
-
-
-def release_at(state: RingState, bot_login: str, at: datetime) -> DeploymentRecord | None:
-    """The ring's current release as it was at `at`: what someone writing then had in front of them."""
-    for dep in _by_age(state.deployments):
-        if dep.foreign or dep.created_at > at:
-            continue
-        seen = [s for s in cd_statuses(dep, bot_login) if s.created_at <= at]
-        if seen and seen[-1].state == "success":
-            return dep
-    return None
 
 
 def _moved_on(state: RingState, bot_login: str, written_at: datetime | None) -> Refusal | None:
@@ -223,22 +220,11 @@ def _moved_on(state: RingState, bot_login: str, written_at: datetime | None) -> 
     was = f"`{short(then_sha)}` was" if then_sha else "nothing was"
     is_now = f"`{short(now_sha)}` is" if now_sha else "nothing is"
     return Refusal(
-        "moved_on",
+        Code.MOVED_ON,
         f"the release in {name} changed since your comment: {was} live there when you wrote "
         f"it, {is_now} now",
         f"check what is live in {name} now and comment again",
     )
-
-
-def rejection_of(sha: str, states: Iterable[RingState], bot_login: str) -> Rejection | None:
-    """The earliest rejection of `sha` on any of its deployments in the given rings."""
-    found = [
-        r
-        for state in states
-        for dep in state.deployments
-        if dep.sha == sha and (r := rejection(dep, bot_login)) is not None
-    ]
-    return min(found, key=lambda r: r.at) if found else None
 
 
 def _permission_of(user: str, permissions: Mapping[str, Permission]) -> Permission:
@@ -271,18 +257,40 @@ def counted_signoffs(
     return counted, ignored
 
 
-def _has_in_target(state: RingState, sha: str, bot_login: str) -> bool:
-    """The target is live on `sha`, or its newest deployment is already bringing `sha` there."""
-    current = current_release(state, bot_login)
-    if current is not None and current.sha == sha:
-        return True
-    latest = newest(state)
-    return (
-        latest is not None
-        and not latest.foreign
-        and latest.sha == sha
-        and cd_state(latest, bot_login) in IN_FLIGHT
+def ready_at(target: RingConfig, release: DeploymentRecord, bot_login: str) -> datetime | None:
+    """When `release` has baked long enough in the ring before `target` (None: not live there)."""
+    since = live_since(release, bot_login)
+    return since + target.bake if since is not None else None
+
+
+def resolve_ring(
+    view: RingsView, name: str | None, verb: str
+) -> tuple[RingConfig | None, Refusal | None]:
+    """The ring a command names, or by default the highest ring live on a release with the PR."""
+    config = view.config
+    if name is not None:
+        ring = config.ring(name)
+        return (ring, None) if ring is not None else (None, _unknown_ring(config, name))
+    for ring in reversed(config.rings):
+        release = current_release(view.state(ring), view.bot_login)
+        if release is not None and view.contains.get(release.sha) is True:
+            return ring, None
+    return None, Refusal(
+        Code.NOT_LIVE,
+        "no ring has a live release that contains this pull request",
+        f"wait until it is live in {config.rings[0].name}, or name the ring: `/{verb} <ring>`",
     )
+
+
+def moving_release(view: RingsView, ring: RingConfig) -> DeploymentRecord | None:
+    """The release that would enter `ring` next: the ring before's current release."""
+    before = view.before(ring)
+    return current_release(before, view.bot_login) if before is not None else None
+
+
+def rollback_pivot(state: RingState, bot_login: str) -> DeploymentRecord | None:
+    """What a rollback rolls back from: the current release, else the newest (broken) deployment."""
+    return current_release(state, bot_login) or newest(state)
 
 
 # --- refusals -----------------------------------------------------------------------------------
@@ -294,7 +302,7 @@ def _ring_names(config: Config) -> str:
 
 def _unknown_ring(config: Config, name: str) -> Refusal:
     return Refusal(
-        "unknown_ring",
+        Code.UNKNOWN_RING,
         f"there is no ring `{name}`",
         f"the rings are {_ring_names(config)}",
     )
@@ -302,7 +310,7 @@ def _unknown_ring(config: Config, name: str) -> Refusal:
 
 def _first_ring(ring: RingConfig) -> Refusal:
     return Refusal(
-        "first_ring",
+        Code.FIRST_RING,
         f"`{ring.name}` is the first ring",
         f"{ring.name} is entered automatically when the default branch is green",
     )
@@ -310,19 +318,19 @@ def _first_ring(ring: RingConfig) -> Refusal:
 
 def _permission(actor: str, has: Permission, needs: Permission, what: str) -> Refusal:
     return Refusal(
-        "permission",
+        Code.PERMISSION,
         f"{what} needs {needs.label} permission; @{actor} has {has.label}",
         f"ask someone with {needs.label} access",
     )
 
 
-def _not_live(state: RingState, bot_login: str, code: str) -> Refusal:
+def _not_live(state: RingState, bot_login: str, code: Code) -> Refusal:
     """Nothing is live in the ring: say so, or say that its newest deployment failed."""
     name = state.ring.name
     latest = newest(state)
     if latest is not None and cd_state(latest, bot_login) in FAILED:
         return Refusal(
-            "failed",
+            Code.FAILED,
             f"the newest deployment in {name} (`{short(latest.sha)}`) failed",
             f"fix the deploy, or roll back with `/rollback {name}`",
         )
@@ -338,13 +346,13 @@ def _not_live(state: RingState, bot_login: str, code: str) -> Refusal:
 def _not_contained(ring: str, release: DeploymentRecord, contained: bool | None) -> Refusal:
     if contained is None:
         return Refusal(
-            "not_contained",
+            Code.NOT_CONTAINED,
             f"could not check that the release live in {ring} (`{short(release.sha)}`) "
             "contains this pull request",
             "try again in a minute",
         )
     return Refusal(
-        "not_contained",
+        Code.NOT_CONTAINED,
         f"the release live in {ring} (`{short(release.sha)}`) does not contain this pull request",
         f"wait until a release with this pull request is live in {ring}",
     )
@@ -353,30 +361,24 @@ def _not_contained(ring: str, release: DeploymentRecord, contained: bool | None)
 def _rejected(sha: str, found: Rejection) -> Refusal:
     why = f": {inert(found.reason)}" if found.reason else ""
     return Refusal(
-        "rejected",
+        Code.REJECTED,
         f"`{short(sha)}` was rejected by @{found.user}{why}",
         "a rejection is final; merge a fix and let the next release go through the rings",
     )
 
 
 def _ring_rules(
-    *,
-    target: RingConfig,
-    source: RingState,
-    release: DeploymentRecord,
-    states: Sequence[RingState],
-    now: datetime,
-    bot_login: str,
-    signer_permissions: Mapping[str, Permission] | None,
+    view: RingsView, target: RingConfig, source: RingState, release: DeploymentRecord
 ) -> list[Refusal]:
     """Not rejected, signed off and baked in the source ring: the rules on the release itself."""
-    found = rejection_of(release.sha, states, bot_login)
+    bot_login, now = view.bot_login, view.now
+    found = rejection_of(release.sha, view.every_state(), bot_login)
     if found is not None:
         # Sign-offs and bake time cannot help a rejected release, so they are not asked for.
         return [_rejected(release.sha, found)]
     refusals: list[Refusal] = []
     ring = source.ring.name
-    counted, ignored = counted_signoffs(release, bot_login, target.promoters, signer_permissions)
+    counted, ignored = counted_signoffs(release, bot_login, target.promoters, view.permissions)
     own: tuple[SignOff, ...] = ()
     if release.promoter and "promoter" in source.ring.signoff_not:
         # Recorded before the rule was set: still not a second pair of eyes.
@@ -393,7 +395,7 @@ def _ring_rules(
             message += f" (@{own[0].user} deployed it there, not counted)"
         refusals.append(
             Refusal(
-                "needs_signoff",
+                Code.NEEDS_SIGNOFF,
                 message,
                 f"someone with {target.promoters.label} access comments `/approve {ring}`",
             )
@@ -404,7 +406,7 @@ def _ring_rules(
         if left > timedelta(0):
             refusals.append(
                 Refusal(
-                    "baking",
+                    Code.BAKING,
                     f"`{short(release.sha)}` has baked {humanise(now - since)} of "
                     f"{humanise(target.bake)} in {ring}; {humanise(left)} left",
                     f"try again in {humanise(left)}",
@@ -413,135 +415,105 @@ def _ring_rules(
     return refusals
 
 
+def _baking_only(
+    refusals: Sequence[Refusal], target: RingConfig, release: DeploymentRecord, bot_login: str
+) -> datetime | None:
+    """When to look again, if the bake time is all that stands in the way."""
+    if [r.code for r in refusals] != [Code.BAKING]:
+        return None
+    return ready_at(target, release, bot_login)
+
+
 # --- decisions ----------------------------------------------------------------------------------
 
 
-def decide_promotion(
-    *,
-    config: Config,
-    target: str,
-    previous: RingState | None,
-    target_state: RingState | None,
-    actor: str,
-    actor_permission: Permission,
-    signer_permissions: Mapping[str, Permission] | None,
-    pr_merged: bool,
-    pr_contained: bool | None,
-    now: datetime,
-    bot_login: str,
-    elsewhere: Sequence[RingState] = (),  # other rings holding the SHA: a rejection anywhere counts
-    written_at: datetime | None = None,  # when the command was written (None: a label, now)
-) -> Promotion:
-    """`/promote <target>`: deploy the previous ring's current release into `target`, or why not."""
-    ring = config.ring(target)
+def decide_promotion(view: RingsView, ask: Ask) -> Promotion:
+    """`/promote <ring>`: deploy the previous ring's current release into it, or why not."""
+    assert isinstance(ask.command, Promote)
+    config, bot_login = view.config, view.bot_login
+    name = ask.command.ring
+    ring = config.ring(name)
     if ring is None:
-        return Promotion(None, None, None, (_unknown_ring(config, target),))
-    source_ring = config.previous(ring)
-    if source_ring is None:
+        return Promotion(None, None, None, (_unknown_ring(config, name),))
+    source = view.before(ring)
+    if source is None:
         return Promotion(ring, None, None, (_first_ring(ring),))
-    source = previous if previous is not None else RingState(source_ring)
-    into = target_state if target_state is not None else RingState(ring)
+    into = view.state(ring)
 
     refusals: list[Refusal] = []
-    if actor_permission < ring.promoters:
+    if ask.permission < ring.promoters:
         refusals.append(
-            _permission(actor, actor_permission, ring.promoters, f"promoting to {target}")
+            _permission(ask.actor, ask.permission, ring.promoters, f"promoting to {name}")
         )
     release = current_release(source, bot_login)
-    if not pr_merged:
+    merged = view.pull is not None and view.pull.merged
+    contained = view.contains.get(release.sha) if release is not None else None
+    if not merged:
         refusals.append(
             Refusal(
-                "not_merged",
+                Code.NOT_MERGED,
                 "this pull request is not merged",
                 "merge it first; its release enters the rings once the default branch is green",
             )
         )
     elif release is None:
-        refusals.append(_not_live(source, bot_login, "not_in_previous"))
-    elif pr_contained is not True:
-        refusals.append(_not_contained(source_ring.name, release, pr_contained))
+        refusals.append(_not_live(source, bot_login, Code.NOT_IN_PREVIOUS))
+    elif contained is not True:
+        refusals.append(_not_contained(source.ring.name, release, contained))
     if release is None:
         return Promotion(ring, None, None, tuple(refusals))
-    moved = _moved_on(source, bot_login, written_at)
+    moved = _moved_on(source, bot_login, ask.written_at)
     if moved is not None:
         return Promotion(ring, release.sha, release.id, (*refusals, moved))
-    if not pr_merged or pr_contained is not True:
+    if not merged or contained is not True:
         # The release is not this pull request's, so its sign-offs and bake time are no concern here.
         return Promotion(ring, release.sha, release.id, tuple(refusals))
-    if _has_in_target(into, release.sha, bot_login):
+    if has_in_ring(into, release.sha, bot_login):
         # Idempotent: a repeated command deploys nothing, whatever the ring rules say now.
         return Promotion(ring, release.sha, release.id, tuple(refusals), already_done=True)
-    refusals += _ring_rules(
-        target=ring,
-        source=source,
-        release=release,
-        states=(source, into, *elsewhere),
-        now=now,
-        bot_login=bot_login,
-        signer_permissions=signer_permissions,
-    )
+    refusals += _ring_rules(view, ring, source, release)
     return Promotion(ring, release.sha, release.id, tuple(refusals))
 
 
-def decide_auto_entry(
-    *,
-    config: Config,
-    ring: RingConfig,
-    previous: RingState | None,
-    target_state: RingState,
-    candidate_sha: str | None,
-    now: datetime,
-    bot_login: str,
-    signer_permissions: Mapping[str, Permission] | None = None,
-    elsewhere: Sequence[RingState] = (),  # other rings holding the SHA: a rejection anywhere counts
-) -> Promotion:
+def decide_auto_entry(view: RingsView, ring: RingConfig) -> Promotion:
     """Enter an `auto: true` ring without a command, once the previous stage is satisfied.
 
-    The first ring takes `candidate_sha`, the newest green default-branch commit. A later ring
-    follows the previous ring's current release once it is signed off and baked there.
+    The first ring takes the view's `green_head`, the default branch's head once its builds
+    passed. A later ring follows the previous ring's current release once it is signed off and
+    baked there; while only the bake time is left, the decision says when to look again.
     """
-    source_ring = config.previous(ring)
+    bot_login = view.bot_login
+    target_state = view.state(ring)
     if not ring.auto:
-        return Promotion(
-            ring,
-            None,
-            None,
-            (
-                Refusal(
-                    "manual",
-                    f"`{ring.name}` is not entered automatically",
-                    f"comment `/promote {ring.name}`",
-                ),
-            ),
+        manual = Refusal(
+            Code.MANUAL,
+            f"`{ring.name}` is not entered automatically",
+            f"comment `/promote {ring.name}`",
         )
-    if source_ring is None:
-        if candidate_sha is None:
-            return Promotion(
-                ring,
-                None,
-                None,
-                (
-                    Refusal(
-                        "no_candidate",
-                        "no default-branch commit is green yet",
-                        "wait for the checks on the default branch",
-                    ),
-                ),
+        return Promotion(ring, None, None, (manual,))
+    source = view.before(ring)
+    if source is None:
+        candidate = view.green_head
+        if candidate is None:
+            waiting = Refusal(
+                Code.NO_CANDIDATE,
+                "no default-branch commit is green yet",
+                "wait for the checks on the default branch",
             )
-        if _has_in_target(target_state, candidate_sha, bot_login):
-            return Promotion(ring, candidate_sha, None, already_done=True)
-        failed = _failed_before(target_state, candidate_sha, bot_login)
+            return Promotion(ring, None, None, (waiting,))
+        if has_in_ring(target_state, candidate, bot_login):
+            return Promotion(ring, candidate, None, already_done=True)
+        failed = _failed_before(target_state, candidate, bot_login)
         if failed is not None:
-            return Promotion(ring, candidate_sha, None, (failed,))
-        found = rejection_of(candidate_sha, (target_state, *elsewhere), bot_login)
-        refused = (_rejected(candidate_sha, found),) if found is not None else ()
-        return Promotion(ring, candidate_sha, None, refused)
+            return Promotion(ring, candidate, None, (failed,))
+        found = rejection_of(candidate, view.every_state(), bot_login)
+        refused = (_rejected(candidate, found),) if found is not None else ()
+        return Promotion(ring, candidate, None, refused)
 
-    source = previous if previous is not None else RingState(source_ring)
     release = current_release(source, bot_login)
     if release is None:
-        return Promotion(ring, None, None, (_not_live(source, bot_login, "not_in_previous"),))
-    if _has_in_target(target_state, release.sha, bot_login):
+        return Promotion(ring, None, None, (_not_live(source, bot_login, Code.NOT_IN_PREVIOUS),))
+    if has_in_ring(target_state, release.sha, bot_login):
         return Promotion(ring, release.sha, release.id, already_done=True)
     failed = _failed_before(target_state, release.sha, bot_login)
     if failed is not None:
@@ -549,29 +521,16 @@ def decide_auto_entry(
     if any(d.sha == release.sha and live_since(d, bot_login) for d in target_state.deployments):
         # The ring had this release before and moved on: following the previous ring back would
         # be a rollback nobody asked for.
-        return Promotion(
-            ring,
-            release.sha,
-            release.id,
-            (
-                Refusal(
-                    "skip",
-                    f"`{short(release.sha)}` was live in {ring.name} before; "
-                    "an automatic entry never goes back",
-                    f"to go back, comment `/rollback {ring.name}`",
-                ),
-            ),
+        skip = Refusal(
+            Code.SKIP,
+            f"`{short(release.sha)}` was live in {ring.name} before; "
+            "an automatic entry never goes back",
+            f"to go back, comment `/rollback {ring.name}`",
         )
-    refusals = _ring_rules(
-        target=ring,
-        source=source,
-        release=release,
-        states=(source, target_state, *elsewhere),
-        now=now,
-        bot_login=bot_login,
-        signer_permissions=signer_permissions,
-    )
-    return Promotion(ring, release.sha, release.id, tuple(refusals))
+        return Promotion(ring, release.sha, release.id, (skip,))
+    refusals = _ring_rules(view, ring, source, release)
+    retry_at = _baking_only(refusals, ring, release, bot_login)
+    return Promotion(ring, release.sha, release.id, tuple(refusals), retry_at=retry_at)
 
 
 def _failed_before(state: RingState, sha: str, bot_login: str) -> Refusal | None:
@@ -581,90 +540,47 @@ def _failed_before(state: RingState, sha: str, bot_login: str) -> Refusal | None
     if latest is None or latest.sha != sha or cd_state(latest, bot_login) not in FAILED:
         return None
     return Refusal(
-        "failed",
+        Code.FAILED,
         f"the deploy of `{short(sha)}` to {state.ring.name} failed",
         "merge a fix, or re-run the deploy in your CD so it posts a new status",
     )
 
 
-def _state_of(rings: Sequence[RingState], ring: RingConfig) -> RingState:
-    for state in rings:
-        if state.ring.name == ring.name:
-            return state
-    return RingState(ring)
-
-
-def _resolve_ring(
-    config: Config,
-    name: str | None,
-    rings: Sequence[RingState],
-    pr_contained_in: Mapping[str, bool],
-    bot_login: str,
-    verb: str,
-) -> tuple[RingConfig | None, Refusal | None]:
-    """The ring a command names, or by default the highest ring live on a release with this PR."""
-    if name is not None:
-        ring = config.ring(name)
-        return (ring, None) if ring is not None else (None, _unknown_ring(config, name))
-    for ring in reversed(config.rings):
-        live = current_release(_state_of(rings, ring), bot_login) is not None
-        if live and pr_contained_in.get(ring.name) is True:
-            return ring, None
-    return None, Refusal(
-        "not_live",
-        "no ring has a live release that contains this pull request",
-        f"wait until it is live in {config.rings[0].name}, or name the ring: `/{verb} <ring>`",
-    )
-
-
 def _live_release_for(
-    ring: RingConfig,
-    rings: Sequence[RingState],
-    pr_contained_in: Mapping[str, bool],
-    bot_login: str,
+    view: RingsView, ring: RingConfig
 ) -> tuple[DeploymentRecord | None, Refusal | None]:
     """The ring's current release, provided it contains the pull request (unknown: refused)."""
-    state = _state_of(rings, ring)
-    release = current_release(state, bot_login)
+    state = view.state(ring)
+    release = current_release(state, view.bot_login)
     if release is None:
-        return None, _not_live(state, bot_login, "not_live")
-    contained = pr_contained_in.get(ring.name)
+        return None, _not_live(state, view.bot_login, Code.NOT_LIVE)
+    contained = view.contains.get(release.sha)
     if contained is not True:
         return None, _not_contained(ring.name, release, contained)
     return release, None
 
 
-def decide_signoff(
-    *,
-    config: Config,
-    ring: str | None,
-    rings: Sequence[RingState],
-    pr_contained_in: Mapping[str, bool],
-    actor: str,
-    actor_permission: Permission,
-    now: datetime,
-    bot_login: str,
-    written_at: datetime | None = None,  # when the command was written
-    release_authors: frozenset[str] | None = None,  # who wrote its pull requests (None: unknown)
-) -> SignOffDecision:
+def decide_signoff(view: RingsView, ask: Ask) -> SignOffDecision:
     """`/approve [ring]`: sign off the current release of that ring, or why not."""
-    del now  # part of the decision's signature; a sign-off does not depend on the time
+    assert isinstance(ask.command, Approve)
+    bot_login, actor = view.bot_login, ask.actor
     refusals: list[Refusal] = []
-    if actor_permission < SIGNOFF_PERMISSION:
-        refusals.append(_permission(actor, actor_permission, SIGNOFF_PERMISSION, "signing off"))
-    chosen, problem = _resolve_ring(config, ring, rings, pr_contained_in, bot_login, "approve")
+    if ask.permission < SIGNOFF_PERMISSION:
+        refusals.append(_permission(actor, ask.permission, SIGNOFF_PERMISSION, "signing off"))
+    chosen, problem = resolve_ring(view, ask.command.ring, "approve")
     if chosen is None or problem is not None:
         return SignOffDecision(chosen, None, None, (*refusals, *filter(None, [problem])))
-    release, problem = _live_release_for(chosen, rings, pr_contained_in, bot_login)
+    release, problem = _live_release_for(view, chosen)
     if release is None or problem is not None:
         return SignOffDecision(chosen, None, None, (*refusals, *filter(None, [problem])))
-    moved = _moved_on(_state_of(rings, chosen), bot_login, written_at)
+    moved = _moved_on(view.state(chosen), bot_login, ask.written_at)
     if moved is not None:
         return SignOffDecision(chosen, None, release.sha, (*refusals, moved))
-    found = rejection_of(release.sha, rings, bot_login)
+    found = rejection_of(release.sha, view.every_state(), bot_login)
     if found is not None:
         refusals.append(_rejected(release.sha, found))
-    refusals += _separation_of_duty(chosen, release, actor, release_authors, bot_login)
+    authors = view.authors.get(release.sha)
+    refusals += _separation_of_duty(chosen, release, actor, authors)
     done = any(same_login(s.user, actor) for s in signoffs(release, bot_login))
     return SignOffDecision(
         chosen,
@@ -677,11 +593,7 @@ def decide_signoff(
 
 
 def _separation_of_duty(
-    ring: RingConfig,
-    release: DeploymentRecord,
-    actor: str,
-    authors: frozenset[str] | None,
-    bot_login: str,
+    ring: RingConfig, release: DeploymentRecord, actor: str, authors: frozenset[str] | None
 ) -> list[Refusal]:
     """`signoff.not`: the author of a change in the release, or whoever deployed it, does not
     vouch for it (a second pair of eyes is the point of a sign-off)."""
@@ -691,7 +603,7 @@ def _separation_of_duty(
         if authors is None:
             refusals.append(
                 Refusal(
-                    "self_signoff",
+                    Code.SELF_SIGNOFF,
                     f"could not tell who wrote the pull requests in `{short(release.sha)}`",
                     "try again in a minute",
                 )
@@ -699,7 +611,7 @@ def _separation_of_duty(
         elif any(same_login(a, actor) for a in authors):
             refusals.append(
                 Refusal(
-                    "self_signoff",
+                    Code.SELF_SIGNOFF,
                     f"@{actor} wrote a pull request in `{short(release.sha)}`; in "
                     f"{ring.name} nobody signs off their own change",
                     hint,
@@ -708,125 +620,100 @@ def _separation_of_duty(
     if "promoter" in ring.signoff_not and release.promoter and same_login(release.promoter, actor):
         refusals.append(
             Refusal(
-                "self_signoff",
+                Code.SELF_SIGNOFF,
                 f"@{actor} deployed `{short(release.sha)}` to {ring.name}; in {ring.name} "
                 "nobody signs off what they deployed",
                 hint,
             )
         )
-    del bot_login  # part of the shared signature of ring rules
     return refusals
 
 
-def decide_rejection(
-    *,
-    config: Config,
-    ring: str | None,
-    rings: Sequence[RingState],
-    pr_contained_in: Mapping[str, bool],
-    actor: str,
-    actor_permission: Permission,
-    reason: str,
-    bot_login: str,
-    written_at: datetime | None = None,  # when the command was written
-) -> RejectionDecision:
+def decide_rejection(view: RingsView, ask: Ask) -> RejectionDecision:
     """`/reject [ring] <reason>`: mark every deployment of that ring's current release, or why not."""
+    assert isinstance(ask.command, Reject)
+    bot_login, actor = view.bot_login, ask.actor
+    ring, reason = ask.command.ring, ask.command.reason
     refusals: list[Refusal] = []
-    if actor_permission < REJECT_PERMISSION:
-        refusals.append(_permission(actor, actor_permission, REJECT_PERMISSION, "rejecting"))
+    if ask.permission < REJECT_PERMISSION:
+        refusals.append(_permission(actor, ask.permission, REJECT_PERMISSION, "rejecting"))
     if not reason.strip():
         refusals.append(
             Refusal(
-                "no_reason",
+                Code.NO_REASON,
                 "a rejection needs a reason",
                 f"comment `/reject {ring or '<ring>'} <reason>`",
             )
         )
-    chosen, problem = _resolve_ring(config, ring, rings, pr_contained_in, bot_login, "reject")
+    chosen, problem = resolve_ring(view, ring, "reject")
     if chosen is None or problem is not None:
         return RejectionDecision(chosen, None, refusals=(*refusals, *filter(None, [problem])))
-    release, problem = _live_release_for(chosen, rings, pr_contained_in, bot_login)
+    release, problem = _live_release_for(view, chosen)
     if release is None or problem is not None:
         return RejectionDecision(chosen, None, refusals=(*refusals, *filter(None, [problem])))
-    moved = _moved_on(_state_of(rings, chosen), bot_login, written_at)
+    moved = _moved_on(view.state(chosen), bot_login, ask.written_at)
     if moved is not None:
         return RejectionDecision(chosen, None, refusals=(*refusals, moved))
-    earlier = rejection_of(release.sha, rings, bot_login)
+    earlier = rejection_of(release.sha, view.every_state(), bot_login)
     # An earlier rejection stands as written; marks it is missing (an interrupted write) are healed.
-    description = (
-        encode_rejection(earlier.user, earlier.reason)
-        if earlier is not None
-        else encode_rejection(actor, reason)
-    )
-    to_mark = sorted(
-        {
-            dep.id
-            for state in rings
-            for dep in state.deployments
-            if dep.sha == release.sha and rejection(dep, bot_login) is None
-        }
-    )
+    stands = earlier or Rejection(actor, reason, view.now)
+    marks = {
+        dep.id: Mark(dep.id, cd_state(dep, bot_login))
+        for state in view.every_state()
+        for dep in state.deployments
+        if dep.sha == release.sha and rejection(dep, bot_login) is None
+    }
     if earlier is not None:
-        refusals = [r for r in refusals if r.code == "permission"]
+        refusals = [r for r in refusals if r.code == Code.PERMISSION]
     return RejectionDecision(
         chosen,
         release.sha,
-        tuple(to_mark),
+        tuple(marks[i] for i in sorted(marks)),
         tuple(refusals),
         already_done=earlier is not None,
-        description=description,
-        rejection=earlier,
+        description=encode_rejection(stands.user, stands.reason),
+        rejection=stands,
     )
 
 
-def decide_rollback(
-    *,
-    config: Config,
-    ring: str,
-    ring_state: RingState,
-    rejected_shas: frozenset[str],
-    actor_permission: Permission,
-    bot_login: str,
-    pr_contained: bool | None,
-    actor: str = "",
-    written_at: datetime | None = None,  # when the command was written
-) -> Promotion:
+def decide_rollback(view: RingsView, ask: Ask) -> Promotion:
     """`/rollback <ring>`: redeploy the last earlier release that succeeded there and is not rejected.
 
     Like every command it acts only when the ring's release contains the pull request's change
-    (`pr_contained`; None: could not tell, refused).
+    (unknown: refused). The view holds the ring's whole history.
     """
-    target = config.ring(ring)
+    assert isinstance(ask.command, Rollback)
+    config, bot_login = view.config, view.bot_login
+    target = config.ring(ask.command.ring)
     if target is None:
-        return Promotion(None, None, None, (_unknown_ring(config, ring),))
+        return Promotion(None, None, None, (_unknown_ring(config, ask.command.ring),))
     refusals: list[Refusal] = []
-    if actor_permission < target.promoters:
-        who = actor or "you"
+    if ask.permission < target.promoters:
         refusals.append(
-            _permission(who, actor_permission, target.promoters, f"rolling back {target.name}")
+            _permission(
+                ask.actor or "you",
+                ask.permission,
+                target.promoters,
+                f"rolling back {target.name}",
+            )
         )
-    ordered = _by_age(ring_state.deployments)
-    # Roll back from the current release; when nothing is live, from the newest (broken) deployment.
-    pivot = current_release(ring_state, bot_login) or (ordered[0] if ordered else None)
+    state = view.state(target)
+    ordered = by_age(state.deployments)
+    pivot = rollback_pivot(state, bot_login)
     if pivot is None:
-        return Promotion(
-            target,
-            None,
-            None,
-            (
-                *refusals,
-                Refusal(
-                    "nothing_to_roll_back",
-                    f"nothing has been deployed to {target.name}",
-                    "there is no earlier release to go back to",
-                ),
-            ),
+        nothing = Refusal(
+            Code.NOTHING_TO_ROLL_BACK,
+            f"nothing has been deployed to {target.name}",
+            "there is no earlier release to go back to",
         )
-    if pr_contained is not True:
-        refusals.append(_not_contained(target.name, pivot, pr_contained))
-    moved = _moved_on(ring_state, bot_login, written_at)
+        return Promotion(target, None, None, (*refusals, nothing))
+    contained = view.contains.get(pivot.sha)
+    if contained is not True:
+        refusals.append(_not_contained(target.name, pivot, contained))
+    moved = _moved_on(state, bot_login, ask.written_at)
     if moved is not None:
         return Promotion(target, None, None, (*refusals, moved))
+    everywhere = view.every_state()
     older = ordered[ordered.index(pivot) + 1 :]
     choice = next(
         (
@@ -835,15 +722,14 @@ def decide_rollback(
             if dep.sha != pivot.sha
             and not dep.foreign
             and live_since(dep, bot_login) is not None
-            and dep.sha not in rejected_shas
-            and rejection_of(dep.sha, (ring_state,), bot_login) is None
+            and rejection_of(dep.sha, everywhere, bot_login) is None
         ),
         None,
     )
     if choice is None:
         refusals.append(
             Refusal(
-                "nothing_to_roll_back",
+                Code.NOTHING_TO_ROLL_BACK,
                 f"no release before `{short(pivot.sha)}` succeeded in {target.name} "
                 "without being rejected",
                 "merge a fix and promote it instead",
@@ -856,31 +742,20 @@ def decide_rollback(
     return Promotion(target, choice.sha, choice.id, tuple(refusals), already_done=done)
 
 
-def decide_protection_rule(
-    *,
-    config: Config,
-    ring: RingConfig,
-    sha: str,
-    previous: RingState | None,
-    target_state: RingState,
-    now: datetime,
-    bot_login: str,
-    signer_permissions: Mapping[str, Permission] | None,
-    elsewhere: Sequence[RingState] = (),  # other rings holding the SHA: a rejection anywhere counts
-    sha_is_release: bool = False,  # on the default branch with green builds (the first ring asks)
-) -> ProtectionDecision:
+def decide_protection_rule(view: RingsView, ring: RingConfig, sha: str) -> ProtectionDecision:
     """Approve a deployment of `sha` into `ring` only if the ring rules allow that SHA there."""
-    states = (*((target_state,) if previous is None else (previous, target_state)), *elsewhere)
-    found = rejection_of(sha, states, bot_login)
+    bot_login = view.bot_login
+    target_state = view.state(ring)
+    found = rejection_of(sha, view.every_state(), bot_login)
     if found is not None:
         return ProtectionDecision(False, f"ringbot: {_rejected(sha, found).message}.")
     if any(d.sha == sha and same_login(d.creator, bot_login) for d in target_state.deployments):
         return ProtectionDecision(
             True, f"ringbot: `{short(sha)}` was deployed to {ring.name} by ringbot."
         )
-    source_ring = config.previous(ring)
-    if source_ring is None:
-        if not sha_is_release:
+    source = view.before(ring)
+    if source is None:
+        if sha not in view.releases:
             return ProtectionDecision(
                 False,
                 f"ringbot: `{short(sha)}` is not a release: only a commit on the default branch "
@@ -891,28 +766,19 @@ def decide_protection_rule(
             f"ringbot: {ring.name} is the first ring; `{short(sha)}` is on the default branch, "
             "its builds passed and it is not rejected.",
         )
-    source = previous if previous is not None else RingState(source_ring)
     release = current_release(source, bot_login)
     if release is None or release.sha != sha:
         live = f"`{short(release.sha)}`" if release is not None else "nothing"
         return ProtectionDecision(
             False,
-            f"ringbot: `{short(sha)}` is not the release live in {source_ring.name} ({live} is); "
+            f"ringbot: `{short(sha)}` is not the release live in {source.ring.name} ({live} is); "
             "rings cannot be skipped.",
         )
-    refusals = _ring_rules(
-        target=ring,
-        source=source,
-        release=release,
-        states=states,
-        now=now,
-        bot_login=bot_login,
-        signer_permissions=signer_permissions,
-    )
+    refusals = _ring_rules(view, ring, source, release)
     if refusals:
         reasons = "; ".join(r.message for r in refusals)
         return ProtectionDecision(False, f"ringbot: {reasons}.")
     return ProtectionDecision(
         True,
-        f"ringbot: `{short(sha)}` is live, signed off and baked in {source_ring.name}.",
+        f"ringbot: `{short(sha)}` is live, signed off and baked in {source.ring.name}.",
     )
