@@ -215,16 +215,21 @@ async def merged_commits(
 async def _signers(
     ctx: Ctx, targets: Iterable[RingConfig], view: RingsView
 ) -> dict[str, Permission] | None:
-    """The permissions of those who signed off the releases that rings stricter than write
-    would take (None when no such ring is asked about: a write sign-off was checked when made)."""
-    strict = [ring for ring in targets if ring.promoters > Permission.WRITE]
-    if not strict:
+    """The permissions of those who signed off the releases the `targets` would take.
+
+    None when every target asks for write: a sign-off was recorded only after a write check.
+    Once one target is stricter, the signers of every target's release are read, since a
+    decision holding permissions counts only the sign-offs of people found in them.
+    """
+    targets = list(targets)
+    if all(ring.promoters <= Permission.WRITE for ring in targets):
         return None
     found: dict[str, Permission] = {}
-    for ring in strict:
+    for ring in targets:
         release = moving_release(view, ring)
         for signoff in signoffs(release, view.bot_login) if release else ():
-            found[signoff.user] = await permission(ctx, signoff.user)
+            if signoff.user not in found:
+                found[signoff.user] = await permission(ctx, signoff.user)
     return found
 
 
