@@ -21,7 +21,7 @@ def main() -> int:
         print(f"ringbot: {exc}", file=sys.stderr)
         return 2
     if settings.sandbox:
-        from .sandbox import run_sandbox  # the simulator is only ever loaded here
+        from .sim.sandbox import run_sandbox  # the simulator is only ever loaded here
 
         return run_sandbox(settings)
     from .app import create_app

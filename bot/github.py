@@ -1,10 +1,9 @@
-"""The GitHub client: gidgethub over aiohttp, with time-outs, retries, rate limits and an ETag cache."""
+"""The GitHub clients: gidgethub over aiohttp, with time-outs, retries, rate limits and ETag caches,
+one per installation, and the App's identity."""
 
 from __future__ import annotations
 
-import asyncio
 import random
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -16,8 +15,12 @@ from cachetools import LRUCache
 from gidgethub import HTTPException, sansio
 from gidgethub import aiohttp as gh_aiohttp
 
+from .auth import AppAuth
+from .clock import Clock, SystemClock
 from .logs import log
 from .metrics import Metrics
+from .settings import Settings
+from .webhook import Identity
 
 USER_AGENT = "ringbot"
 RETRYABLE_GET_ATTEMPTS = 4
@@ -74,8 +77,10 @@ class RingbotGitHub(gh_aiohttp.GitHubAPI):
         installation: str = "app",
         timeout: float = 10.0,
         max_wait: float = 60.0,
+        clock: Clock | None = None,
     ) -> None:
         super().__init__(session, USER_AGENT, oauth_token=token, cache=cache, base_url=base_url)
+        self._clock = clock or SystemClock()
         self._metrics = metrics
         self._rate = rate
         self._installation = installation
@@ -122,7 +127,8 @@ class RingbotGitHub(gh_aiohttp.GitHubAPI):
     async def manage_rate_limit(self, *, method: str, url: str) -> None:
         """Before a request: if the quota is spent, wait for its reset (bounded)."""
         if self._rate.remaining == 0:
-            if not await self._wait(self._rate.reset_at - time.time(), "rate limit exhausted", url):
+            left = self._rate.reset_at - self._clock.now().timestamp()
+            if not await self._wait(left, "rate limit exhausted", url):
                 # Too long to wait inside a job: give up without spending a request.
                 raise RateLimitTooLong(self._rate.reset_at)
             self._rate.remaining = None
@@ -139,7 +145,7 @@ class RingbotGitHub(gh_aiohttp.GitHubAPI):
                 return await self._wait(float(retry_after), "retry-after", url)
             if headers.get("x-ratelimit-remaining") == "0":
                 reset = headers.get("x-ratelimit-reset", "0")
-                wait = (float(reset) if reset.isdigit() else 0.0) - time.time()
+                wait = (float(reset) if reset.isdigit() else 0.0) - self._clock.now().timestamp()
                 return await self._wait(wait, "rate limit exhausted", url)
             if status == 429:
                 return await self._wait(2.0**attempt, "429 without retry-after", url)
@@ -160,5 +166,83 @@ class RingbotGitHub(gh_aiohttp.GitHubAPI):
         return True
 
     async def sleep(self, seconds: float) -> None:
-        """Sleep without blocking the loop."""
-        await asyncio.sleep(seconds)
+        """Sleep on the clock, without blocking the loop."""
+        await self._clock.sleep(seconds)
+
+
+class GitHubClients:
+    """Builds clients on one HTTP session: as the App, or as an installation with its token, its
+    own ETag cache and its own rate-limit state."""
+
+    def __init__(self, settings: Settings, auth: AppAuth, metrics: Metrics, clock: Clock) -> None:
+        self.settings = settings  # swapped whole when the settings change; read per client
+        self.auth = auth
+        self._metrics = metrics
+        self._clock = clock
+        self.session: aiohttp.ClientSession | None = None
+        # ETags belong to the token that fetched them, so each installation has its own cache.
+        self._etags: LRUCache[int, LRUCache[str, Any]] = LRUCache(maxsize=1_000)
+        self._rates: dict[int | str, RateState] = {}
+
+    def open(self) -> None:
+        """Open the HTTP session (on the running loop)."""
+        self.session = aiohttp.ClientSession()
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        if self.session is not None:
+            await self.session.close()
+
+    def app_client(self) -> RingbotGitHub:
+        """A client authenticated as the App itself (JWT per call)."""
+        return self._client(None, "app")
+
+    async def installation_client(self, installation: int) -> RingbotGitHub:
+        """A client with a valid installation token and that installation's ETag cache."""
+        token = await self.auth.token(self.app_client(), installation)
+        return self._client(token, installation)
+
+    def _client(self, token: str | None, installation: int | str) -> RingbotGitHub:
+        assert self.session is not None, "open() first"
+        cache = None
+        if isinstance(installation, int):
+            cache = self._etags.get(installation)
+            if cache is None:
+                cache = self._etags[installation] = LRUCache(maxsize=2_000)
+        rate = self._rates.setdefault(installation, RateState())
+        return RingbotGitHub(
+            self.session,
+            token=token,
+            cache=cache,
+            base_url=self.settings.api_url,
+            metrics=self._metrics,
+            rate=rate,
+            installation=str(installation),
+            max_wait=self.settings.max_wait_seconds,
+            timeout=self.settings.request_timeout,
+            clock=self._clock,
+        )
+
+
+class AppIdentity:
+    """Who the App is: read once from GET /app; until then, its id from the settings."""
+
+    def __init__(self, clients: GitHubClients, app_id: int) -> None:
+        self._clients = clients
+        self._app_id = app_id
+        self.known: Identity | None = None
+
+    async def load(self) -> Identity:
+        """GET /app once: the App's id and slug (its bot login is `<slug>[bot]`)."""
+        if self.known is None:
+            jwt = self._clients.auth.jwt()
+            data = await self._clients.app_client().getitem("/app", jwt=jwt)
+            self.known = Identity(app_id=int(data["id"]), slug=str(data["slug"]))
+            log(20, "app identity", app_id=self.known.app_id, slug=self.known.slug)
+        return self.known
+
+    def or_default(self) -> Identity:
+        """The identity; before GET /app has answered, our id from the settings (all triage needs)."""
+        if self.known is not None:
+            return self.known
+        return Identity(app_id=self._app_id, slug="ringbot")

@@ -7,6 +7,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Protocol
 
+from .clock import Clock, SystemClock, Timer
 from .logs import log
 from .metrics import Metrics
 
@@ -32,18 +33,24 @@ class WorkQueue:
     the state it read may already be stale: level-triggered work must look again.
     """
 
-    def __init__(self, worker: Worker, *, concurrency: int, metrics: Metrics) -> None:
+    def __init__(
+        self, worker: Worker, *, concurrency: int, metrics: Metrics, clock: Clock | None = None
+    ) -> None:
         self._worker = worker
         self._concurrency = concurrency
         self._metrics = metrics
+        self._clock = clock or SystemClock()
         self._pending: dict[str, OrderedDict[WorkKey, None]] = {}
         self._ready: deque[str] = deque()
         self._busy: set[str] = set()
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
+        # Nothing ready or running (keys may still be waiting out their delay on the clock).
+        self._quiet = asyncio.Event()
+        self._quiet.set()
         self._tasks: list[asyncio.Task[None]] = []
-        self._delayed: set[WorkKey] = set()
+        self._delayed: dict[WorkKey, Timer] = {}
         self._closed = False
         self.coalesced = 0
 
@@ -64,16 +71,15 @@ class WorkQueue:
             return False
         self._idle.clear()
         if delay > 0:
-            self._delayed.add(key)
-            asyncio.get_running_loop().call_later(delay, self._release, key)
+            self._delayed[key] = self._clock.call_later(delay, self._release, key)
         else:
             self._enqueue(key)
         return True
 
     def _release(self, key: WorkKey) -> None:
         # Work accepted before a close still runs: the drain waits for it.
-        self._delayed.discard(key)
-        self._enqueue(key)
+        if self._delayed.pop(key, None) is not None:
+            self._enqueue(key)
 
     def _enqueue(self, key: WorkKey) -> None:
         pending = self._pending.setdefault(key.repo, OrderedDict())
@@ -82,27 +88,44 @@ class WorkQueue:
             self._metrics.coalesced.inc()
             return
         pending[key] = None
+        self._quiet.clear()
         if key.repo not in self._busy and key.repo not in self._ready:
             self._ready.append(key.repo)
         self._wakeup.set()
         self._metrics.queue_depth.set(self.depth)
 
     def _maybe_idle(self) -> None:
-        if not self._busy and not self._ready and not self._delayed:
-            self._idle.set()
+        if not self._busy and not self._ready:
+            self._quiet.set()
+            if not self._delayed:
+                self._idle.set()
 
     @property
     def depth(self) -> int:
         """How many keys are waiting."""
         return sum(len(p) for p in self._pending.values())
 
+    @property
+    def idle(self) -> bool:
+        """Nothing is waiting, delayed or running."""
+        return self._idle.is_set()
+
     async def join(self) -> None:
         """Wait until nothing is waiting or running."""
         await self._idle.wait()
 
+    async def join_running(self) -> None:
+        """Wait until nothing is ready or running; delayed keys may still wait on the clock."""
+        await self._quiet.wait()
+
     async def close(self, timeout: float) -> None:
         """Stop taking work, let in-flight and waiting work finish for up to `timeout`, then stop."""
         self._closed = True
+        # No event can join a burst any more, so a delayed key has nothing left to wait for:
+        # it runs now rather than at the end of its delay.
+        for key, timer in list(self._delayed.items()):
+            timer.cancel()
+            self._release(key)
         try:
             await asyncio.wait_for(self._idle.wait(), timeout)
         except TimeoutError:

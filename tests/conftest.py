@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from .harness import Clock, Prism, World, prism_enabled, world
+from bot.clock import ManualClock
+
+from .harness import Prism, World, prism_enabled, world
 
 
 @pytest.fixture(scope="session")
@@ -35,13 +37,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    """The shared test clock."""
-    return Clock()
+def clock() -> ManualClock:
+    """The shared test clock: the bot and the simulator run on it, and only tests move it."""
+    return ManualClock()
 
 
 @pytest.fixture
-async def w(prism: Prism | None, clock: Clock) -> AsyncIterator[World]:
+async def w(prism: Prism | None, clock: ManualClock) -> AsyncIterator[World]:
     """A running world: every request found a simulator route, and in the conformance run every
     bot request went through Prism and passed."""
     async with world(prism, clock) as running:

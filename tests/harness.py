@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -13,8 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +20,11 @@ import aiohttp
 from aiohttp import web
 
 from bot.app import RINGBOT, Ringbot, create_app
+from bot.clock import ManualClock
 from bot.context import Ctx
 from bot.settings import Settings
 from bot.sim import Simulator
+from bot.sim.settle import settle
 
 ROOT = Path(__file__).resolve().parent.parent
 NPM = ROOT / ".cache" / "npm" / "node_modules"
@@ -32,18 +32,6 @@ SPEC = NPM / "@octokit" / "openapi" / "generated" / "api.github.com.json"
 SECRET = "test-webhook-secret"
 
 
-@dataclass
-class Clock:
-    """A clock the tests move by hand; the bot and the simulator share it."""
-
-    at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        """Move time forward, e.g. advance(hours=24)."""
-        self.at += timedelta(**delta)
 
 
 def free_port() -> int:
@@ -124,7 +112,7 @@ class World:
 
     sim: Simulator
     bot: Ringbot
-    clock: Clock
+    clock: ManualClock
     bot_url: str
     api_url: str
     settings: Settings | None = None
@@ -138,19 +126,8 @@ class World:
         self.sim.webhook_url = f"{self.bot_url}/webhook"
 
     async def settle(self, rounds: int = 50) -> None:
-        """Wait until no webhook is in flight and the bot has no work left, twice in a row."""
-        quiet = 0
-        for _ in range(rounds * 10):
-            await self.sim.settle()
-            await self.bot.queue.join()
-            await asyncio.sleep(0)
-            if self.sim_is_idle():
-                quiet += 1
-                if quiet >= 2:
-                    return
-            else:
-                quiet = 0
-        raise AssertionError("the world did not settle")
+        """Wait until the simulator and the bot are idle, moving the clock only as bot.sim.settle does."""
+        await settle(self.sim, self.bot, rounds=rounds)
 
     def sim_is_idle(self) -> bool:
         """True when the simulator has nothing queued to deliver."""
@@ -160,9 +137,9 @@ class World:
         """What a job of the running bot works with, for `repo`: to drive one writer directly."""
         installation = self.sim.repo(repo).installation_id
         assert installation is not None, f"{repo} has no installation"
-        identity = await self.bot.load_identity()
-        gh = await self.bot.installation_client(installation)
-        return Ctx(gh, installation, repo, identity, self.clock, self.bot.caches)
+        identity = await self.bot.identity.load()
+        gh = await self.bot.github.installation_client(installation)
+        return Ctx(gh, installation, repo, identity, self.clock.now, self.bot.caches)
 
     async def deliver(
         self,
@@ -191,9 +168,11 @@ class World:
 
 
 @asynccontextmanager
-async def world(prism: Prism | None = None, clock: Clock | None = None) -> AsyncIterator[World]:
-    """Start the simulator and the bot (through Prism when given); stop both afterwards."""
-    clock = clock or Clock()
+async def world(
+    prism: Prism | None = None, clock: ManualClock | None = None
+) -> AsyncIterator[World]:
+    """Start the simulator and the bot (through Prism when given) on one clock; stop both after."""
+    clock = clock or ManualClock()
     sim = Simulator(webhook_secret=SECRET, clock=clock)
     sim_url = await sim.start(port=prism.sim_port if prism else 0)
     api_url = prism.url if prism else sim_url
@@ -219,9 +198,9 @@ async def world(prism: Prism | None = None, clock: Clock | None = None) -> Async
         await sim.close()
 
 
-async def start_bot(settings: Settings, clock: Clock) -> tuple[web.AppRunner, Ringbot, str]:
-    """The real bot app, served on a free local port."""
-    app = create_app(settings, now=clock)
+async def start_bot(settings: Settings, clock: ManualClock) -> tuple[web.AppRunner, Ringbot, str]:
+    """The real bot app on the tests' clock, served on a free local port."""
+    app = create_app(settings, clock=clock)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     port = free_port()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import random
 import textwrap
 import time
 from collections.abc import Callable, Sized
@@ -37,6 +36,19 @@ from bot.config import (
     render_release_tag,
 )
 from bot.models import Permission
+
+from .builders.config import (
+    LAUGHS,
+    block,
+    contents,
+    flow,
+    max_size_bombs,
+    names,
+    outer,
+    rings,
+    sized,
+    unknown_feature_rings,
+)
 
 # The example from SPEC "Repository configuration", verbatim.
 SPEC_EXAMPLE = """\
@@ -1019,29 +1031,6 @@ def test_the_first_ring_may_set_who_never_signs_off_there() -> None:
 # -- bounds: what a file may make ringbot do -----------------------------------------------------
 
 
-def sized(size: int, *, char: str = "x") -> str:
-    """A valid file of exactly `size` bytes: one ring, then a comment that pads it."""
-    head = "rings:\n  - name: dev\n# "
-    room = size - len(head.encode()) - 1
-    assert room % len(char.encode()) == 0
-    return head + char * (room // len(char.encode())) + "\n"
-
-
-def flow(depth: int) -> str:
-    """A list `depth` levels deep under one key: the mapping is level 1."""
-    return "a: " + "[" * (depth - 1) + "]" * (depth - 1) + "\n"
-
-
-def block(depth: int) -> str:
-    """Mappings `depth` levels deep by indentation."""
-    return "".join("  " * level + f"k{level}:\n" for level in range(depth))
-
-
-def outer(depth: int) -> str:
-    """Flow mappings `depth` levels deep under one key."""
-    return "a: " + "{b: " * (depth - 1) + "}" * (depth - 1) + "\n"
-
-
 TOO_DEEP = f"lists and mappings are nested more than {MAX_DEPTH} levels deep"
 
 
@@ -1114,12 +1103,6 @@ def test_nesting_32_levels_deep_is_read(text: str) -> None:
     assert not any(TOO_DEEP in error for error in errors(text))
 
 
-LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{b}: &{b} [{', '.join([f'*{a}'] * 10)}]\n"
-    for a, b in zip("abcdefgh", "bcdefghi", strict=True)
-)
-
-
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -1155,14 +1138,6 @@ def test_anchors_and_aliases_work_within_the_bounds() -> None:
             "test",
         )
     )
-
-
-def names(prefix: str, count: int) -> str:
-    return "[" + ", ".join(f"{prefix}{n}" for n in range(count)) + "]"
-
-
-def rings(count: int) -> str:
-    return "rings:\n" + "".join(f"  - name: r{n}\n" for n in range(count))
 
 
 @pytest.mark.parametrize(
@@ -1250,26 +1225,6 @@ def test_past_100_errors_the_rest_are_counted_in_one_line() -> None:
     assert found[-1] == "… and 50 more errors, not listed"
 
 
-def unknown_feature_rings(alphabet: str = "abcdefghij") -> str:
-    """The hostile review's file: 50 rings of 42 characters, and features naming 1,400 more.
-
-    Each unknown ring once got a difflib "did you mean" against all 50 rings (7 ms each), though
-    only 100 errors are listed: 10 s of CPU for one 64 KB file.
-    """
-    rng = random.Random(1)
-
-    def name() -> str:
-        return "a" + "".join(rng.choice(alphabet) for _ in range(41))
-
-    text = "rings:\n" + "".join(f"  - name: {name()}\n" for _ in range(MAX_RINGS)) + "features:\n"
-    for flag in range(MAX_FEATURES):
-        line = f"  f{flag}: [" + ",".join(name() for _ in range(20)) + "]\n"
-        if len(text) + len(line) > MAX_CONFIG_BYTES:
-            break
-        text += line
-    return text
-
-
 def test_did_you_mean_is_worked_out_only_for_listed_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str, int]] = []
     close_matches = bot.config.difflib.get_close_matches
@@ -1350,32 +1305,6 @@ def test_an_unexpected_failure_is_an_error_never_an_exception(
     ]
 
 
-def max_size_bombs() -> dict[str, str]:
-    """Hostile files of just under 64 KB, each meant to make the parser work hard."""
-
-    def fill(head: str, item: str, tail: str = "") -> str:
-        count = (MAX_CONFIG_BYTES - len(head) - len(tail)) // len(item)
-        return head + item * count + tail
-
-    return {
-        "distinct-checks": "merge_gate:\n  required_checks:\n"
-        + "".join(f"  - c{n:05}\n" for n in range((MAX_CONFIG_BYTES - 40) // 11)),
-        "flow-list": fill("a: [", "x,", "x]\n"),
-        "flow-mapping": fill("a: {", "k: v,", "k: v}\n"),
-        "unknown-keys": "".join(f"k{n:04}: 1\n" for n in range(MAX_CONFIG_BYTES // 9)),
-        "duplicate-keys": fill("merge_gate:\n", "  approvals: 1\n"),
-        "deep-brackets": fill("a: ", "["),
-        "block-dashes": fill("", "- ", "x\n"),
-        "anchors": "a: [" + ", ".join(f"&a{n:04} x" for n in range(6_500)) + "]\n",
-        "tags": fill("a: [", "!!str x, ", "]\n"),
-        "long-scalar": fill("release_tag: '", "x", "'\n"),
-        "line-breaks": fill("a: b", "\n", "c: d\n"),
-        # 10 s before "did you mean" hints were limited to the listed errors and a work budget
-        "unknown-feature-rings": unknown_feature_rings(),
-        "unknown-feature-rings-two-letters": unknown_feature_rings("ab"),
-    }
-
-
 @pytest.mark.parametrize("text", max_size_bombs().values(), ids=max_size_bombs().keys())
 def test_a_hostile_64_kb_file_is_read_in_bounded_time(text: str) -> None:
     assert len(text.encode()) <= MAX_CONFIG_BYTES
@@ -1388,21 +1317,6 @@ def test_a_hostile_64_kb_file_is_read_in_bounded_time(text: str) -> None:
 
 
 # -- the file as the contents API returns it -----------------------------------------------------
-
-
-def contents(text: str | bytes, **fields: object) -> dict[str, object]:
-    """The contents API's answer for a file: base64 wrapped at 60 columns, as GitHub sends it."""
-    raw = text.encode() if isinstance(text, str) else text
-    encoded = base64.b64encode(raw).decode()
-    answer: dict[str, object] = {
-        "type": "file",
-        "encoding": "base64",
-        "size": len(raw),
-        "sha": "0" * 40,
-        "content": "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60)) + "\n",
-    }
-    answer.update(fields)
-    return answer
 
 
 def test_the_contents_answer_is_decoded_and_parsed() -> None:

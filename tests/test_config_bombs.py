@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from .builders import build, command, gate, gate_runs, head, open_pr, setup_repo, verdict
+from .builders.config import LAUGHS
 from .harness import World
 
 pytestmark = pytest.mark.e2e
@@ -21,11 +22,6 @@ DEEP = "a: " + "[" * 900 + "]" * 900 + "\n"
 # The other incident: 770 KB of required checks, 20 s of parsing on the event loop.
 HUGE = "merge_gate:\n  required_checks:\n" + "".join(
     f"  - check-{n:06}\n" for n in range(770_000 // 17)
-)
-# Ten aliases of ten aliases of ... ten values: tiny, but 10 ** 9 values when expanded.
-LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{b}: &{b} [{', '.join([f'*{a}'] * 10)}]\n"
-    for a, b in zip("abcdefgh", "bcdefghi", strict=True)
 )
 # Just under 64 KB of values: the most work a file inside the size bound can ask for.
 FLOOD = "a: [" + "x," * 32_000 + "x]\n"
@@ -62,13 +58,15 @@ async def test_a_command_in_a_repository_with_a_hostile_config_is_answered_with_
     assert "lists and mappings are nested more than 32 levels deep (line 1)" in reply
 
 
-async def until(condition: Callable[[], object], seconds: float = 10) -> None:
-    """Wait until `condition()` holds, letting the bot and the simulator run meanwhile."""
-    for _ in range(int(seconds / 0.01)):
+async def until(condition: Callable[[], object], turns: int = 10_000) -> None:
+    """Wait until `condition()` holds, letting the bot and the simulator run (at most `turns`)."""
+    # Bounded by turns of the event loop, not by time: the bot and the simulator talk over
+    # local sockets in this loop, so each turn moves them on (a gate takes a few dozen).
+    for _ in range(turns):
         if condition():
             return
-        await asyncio.sleep(0.01)
-    raise AssertionError("timed out waiting")
+        await asyncio.sleep(0)
+    raise AssertionError(f"still not so after {turns} turns of the event loop")
 
 
 async def test_other_repositories_are_served_while_a_hostile_config_is_parsed(
@@ -90,9 +88,12 @@ async def test_other_repositories_are_served_while_a_hostile_config_is_parsed(
     monkeypatch.setattr(yaml.composer.Composer, "get_single_node", held)
     setup_repo(w, config=FLOOD)
     setup_repo(w, repo=OTHER)
+    debounce = w.bot.settings.debounce_seconds
     try:
         number = open_pr(w)
-        await until(parsing.is_set)
+        await w.sim.settle()
+        w.clock.advance(seconds=debounce)  # the gate job starts, and parses in a thread
+        assert await asyncio.to_thread(parsing.wait, 10)
         other = open_pr(w, repo=OTHER)
         await w.sim.settle()
         (delivery,) = [
@@ -101,6 +102,7 @@ async def test_other_repositories_are_served_while_a_hostile_config_is_parsed(
             if d.event == "pull_request" and d.payload["repository"]["full_name"] == OTHER
         ]
         assert delivery.status_code == 202
+        w.clock.advance(seconds=debounce)
         await until(lambda: gate_runs(w, head(w, other, OTHER), OTHER))
         assert not parsed.is_set()
     finally:

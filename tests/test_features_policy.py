@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
-from types import MappingProxyType
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from bot.config import DEFAULT_CONFIG, Config, parse_config
+from bot.config import Config, parse_config
 from bot.messages.features import render_feature, render_features
 from bot.models import Permission
 from bot.policy.features import (
@@ -33,42 +31,16 @@ from bot.policy.features import (
     split_overrides,
 )
 
-NOW = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
-EARLIER = NOW - timedelta(hours=3)
+from .builders.features import (
+    NOW,
+    all_off,
+    environment,
+    features_config,
+    override,
+    ring,
+)
+
 RINGS = ("dev", "internal", "early-adopters", "production", "on-premises")
-
-# --- builders: a default for every field; each test overrides what it is about ----------------
-
-
-def config(features: Mapping[str, tuple[str, ...]] | None = None, **changes: Any) -> Config:
-    """DEFAULT_CONFIG (five rings) with these flags: new-grid on in dev and internal by default."""
-    flags = {"new-grid": ("dev", "internal")} if features is None else features
-    mapping = MappingProxyType({flag: frozenset(rings) for flag, rings in flags.items()})
-    return dataclasses.replace(DEFAULT_CONFIG, features=mapping, **changes)
-
-
-def override(
-    flag: str = "new-grid",
-    ring: str = "production",
-    enabled: bool = True,
-    *,
-    by: str = "alice",
-    at: datetime = EARLIER,
-    basis: tuple[str, ...] = ("dev", "internal"),
-) -> Override:
-    """An override made when the file turned `flag` on in `basis`."""
-    return Override(flag, ring, enabled, by, at, frozenset(basis))
-
-
-def ring(name: str, cfg: Config | None = None) -> Any:
-    found = (cfg or config()).ring(name)
-    assert found is not None
-    return found
-
-
-def all_off(*names: str) -> dict[str, str]:
-    return dict.fromkeys(names, "false")
-
 
 # --- desired_flags ------------------------------------------------------------------------------
 
@@ -132,7 +104,7 @@ def test_desired_flags(
     overrides: tuple[Override, ...],
     expected: dict[str, dict[str, str]],
 ) -> None:
-    assert desired_flags(config(features), overrides) == expected
+    assert desired_flags(features_config(features), overrides) == expected
 
 
 # --- split_overrides ----------------------------------------------------------------------------
@@ -166,7 +138,7 @@ def test_desired_flags(
 def test_split_overrides(
     features: Mapping[str, tuple[str, ...]] | None, item: Override, why: str
 ) -> None:
-    live, cleared = split_overrides(config(features), (item,), NOW)
+    live, cleared = split_overrides(features_config(features), (item,), NOW)
     if not why:
         assert live == (item,) and cleared == ()
     else:
@@ -342,14 +314,8 @@ def test_cleared_overrides_are_kept_a_while_and_pruned_only_on_a_write() -> None
 # --- plan_ring_sync -----------------------------------------------------------------------------
 
 
-def environment(record: RingRecord | None = None, **variables: str) -> dict[str, str]:
-    if record is not None:
-        variables[RECORD_VARIABLE] = encode_record(record)
-    return variables
-
-
 def test_a_new_ring_gets_its_environment_then_variables_then_the_record() -> None:
-    sync = plan_ring_sync(config(), ring("dev"), None, NOW)
+    sync = plan_ring_sync(features_config(), ring("dev"), None, NOW)
     assert [(w.action, w.name) for w in sync.writes] == [
         ("create_environment", ""),
         ("create", "FEATURE_NEW_GRID"),
@@ -362,12 +328,12 @@ def test_a_new_ring_gets_its_environment_then_variables_then_the_record() -> Non
 def test_a_ring_in_line_needs_no_write() -> None:
     there = environment(RingRecord(frozenset({"FEATURE_NEW_GRID"}), present=True))
     there["FEATURE_NEW_GRID"] = "true"
-    assert plan_ring_sync(config(), ring("dev"), there, NOW).writes == ()
+    assert plan_ring_sync(features_config(), ring("dev"), there, NOW).writes == ()
 
 
 def test_a_ring_without_flags_and_without_record_needs_nothing() -> None:
-    assert plan_ring_sync(config({}), ring("dev"), None, NOW).writes == ()
-    assert plan_ring_sync(config({}), ring("dev"), {"API_URL": "x"}, NOW).writes == ()
+    assert plan_ring_sync(features_config({}), ring("dev"), None, NOW).writes == ()
+    assert plan_ring_sync(features_config({}), ring("dev"), {"API_URL": "x"}, NOW).writes == ()
 
 
 def test_an_override_the_config_overruled_is_cleared_and_the_record_rewritten() -> None:
@@ -375,7 +341,7 @@ def test_an_override_the_config_overruled_is_cleared_and_the_record_rewritten() 
     there = environment(
         RingRecord(frozenset({"FEATURE_NEW_GRID"}), (gone,), present=True), FEATURE_NEW_GRID="true"
     )
-    sync = plan_ring_sync(config(), ring("production"), there, NOW)
+    sync = plan_ring_sync(features_config(), ring("production"), there, NOW)
     assert sync.live == () and [c.override for c in sync.cleared] == [gone]
     assert [(w.action, w.name, w.value) for w in sync.writes[:1]] == [
         ("update", "FEATURE_NEW_GRID", "false")
@@ -389,7 +355,7 @@ def test_given_overrides_replace_the_recorded_ones() -> None:
         RingRecord(frozenset({"FEATURE_NEW_GRID"}), present=True), FEATURE_NEW_GRID="false"
     )
     new = override(ring="production")
-    sync = plan_ring_sync(config(), ring("production"), there, NOW, (new,))
+    sync = plan_ring_sync(features_config(), ring("production"), there, NOW, (new,))
     assert sync.live == (new,) and sync.cleared == ()
     assert sync.writes[0] == W(
         "production", "update", "FEATURE_NEW_GRID", "true", "is 'false', should be 'true'"
@@ -409,7 +375,7 @@ def decide(
 ) -> Any:
     flag, enabled, target = line
     return decide_feature_command(
-        config=cfg or config(),
+        config=cfg or features_config(),
         flag=flag,
         enabled=enabled,
         ring=target,
@@ -426,7 +392,11 @@ def decide(
         ({"permission": Permission.WRITE}, ["permission"], "maintain access"),
         ({"permission": Permission.READ}, ["permission"], "maintain access"),
         ({"line": ("old-grid", True, "dev")}, ["unknown_flag"], "the flags are `new-grid`"),
-        ({"line": ("x", True, "dev"), "cfg": config({})}, ["unknown_flag"], "no flags are"),
+        (
+            {"line": ("x", True, "dev"), "cfg": features_config({})},
+            ["unknown_flag"],
+            "no flags are",
+        ),
         ({"line": ("new-grid", True, "staging")}, ["unknown_ring"], "the rings are `dev`"),
         (
             {"line": ("nope", True, "staging"), "permission": Permission.NONE},
@@ -443,9 +413,9 @@ def test_refusals(kwargs: dict[str, Any], codes: list[str], hint: str) -> None:
 
 
 def test_feature_admins_sets_who_may_override() -> None:
-    cfg = config(feature_admins=Permission.WRITE)
+    cfg = features_config(feature_admins=Permission.WRITE)
     assert decide(cfg=cfg, permission=Permission.WRITE).allowed
-    assert not decide(cfg=config(feature_admins=Permission.ADMIN)).allowed
+    assert not decide(cfg=features_config(feature_admins=Permission.ADMIN)).allowed
 
 
 @pytest.mark.parametrize(
@@ -517,7 +487,7 @@ def test_the_table_shows_each_value_and_its_source() -> None:
         ),
         "early-adopters": None,
     }
-    table = feature_table(config(), environments, NOW)
+    table = feature_table(features_config(), environments, NOW)
     assert table.flags == ("new-grid",) and table.rings == RINGS
     dev = table.cells[("new-grid", "dev")]
     assert dev.enabled and dev.override is None and not dev.drift
@@ -536,13 +506,13 @@ def test_the_table_announces_an_override_the_config_overruled_before_any_sync() 
     environments: dict[str, Mapping[str, str] | None] = {
         "production": environment(RingRecord(frozenset(), (stale,), present=True))
     }
-    table = feature_table(config(), environments, NOW)
+    table = feature_table(features_config(), environments, NOW)
     assert [c.override for c in table.cleared] == [stale]
     assert table.cells[("new-grid", "production")].override is None
 
 
 def test_no_flags_says_how_to_add_them() -> None:
-    assert "No feature flags" in render_features(feature_table(config({}), {}, NOW))
+    assert "No feature flags" in render_features(feature_table(features_config({}), {}, NOW))
 
 
 @pytest.mark.parametrize(

@@ -269,8 +269,6 @@ async def test_a_burst_of_events_is_one_evaluation(w: World) -> None:
 
 
 async def test_an_unreadable_state_closes_a_green_gate_until_it_can_read_again(w: World) -> None:
-    import asyncio
-
     setup_repo(w)
     number = await ready_pr(w)
     w.sim.fault("GET", r"/pulls/\d+/reviews$", status=502, count=4)  # one job's every attempt
@@ -278,7 +276,7 @@ async def test_an_unreadable_state_closes_a_green_gate_until_it_can_read_again(w
     await w.settle()
     assert verdict(w, number) == "in_progress"
     assert "could not read" in gate(w, number).output["title"]
-    await asyncio.sleep(0.5)  # the job runs again once GitHub answers
+    w.clock.advance(seconds=w.bot.settings.retry_seconds)  # the job runs again, GitHub answers
     await w.settle()
     assert verdict(w, number) == "failure"
 

@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from bot.messages.gate import ERRORS_SHOWN, LINKS_SHOWN, SUMMARY_LIMIT, render_gate
 from bot.models import Mark
-from bot.policy.gate import GateDecision, Requirement
+from bot.policy.gate import GateDecision
+
+from .builders.gate import decision, requirement
 
 HEADER = "| | Requirement | Detail |\n|---|---|---|\n"
-
-
-def requirement(**overrides: Any) -> Requirement:
-    """A passing builds requirement."""
-    fields: dict[str, Any] = {
-        "key": "checks",
-        "title": "Builds",
-        "mark": Mark.PASS,
-        "detail": "`build` passed",
-    }
-    return Requirement(**{**fields, **overrides})
-
-
-def decision(*requirements: Requirement, **overrides: Any) -> GateDecision:
-    """A passing decision holding these requirements (one passing build by default)."""
-    fields: dict[str, Any] = {
-        "status": "completed",
-        "conclusion": "success",
-        "title": "Ready to merge",
-        "requirements": requirements or (requirement(),),
-    }
-    return GateDecision(**{**fields, **overrides})
 
 
 PASSING = decision(

@@ -2,110 +2,31 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from bot.config import DEFAULT_CONFIG, Config, ConfigError, ConfigErrors, MergeGateConfig
-from bot.models import Check, Mark, Permission, PullRequest, Review
-from bot.policy.gate import GATE_CHECK_NAME, GateDecision, GateInput, Requirement, evaluate_gate
+from bot.config import DEFAULT_CONFIG, ConfigError, ConfigErrors, MergeGateConfig
+from bot.models import Check, Mark, Permission, Review
+from bot.policy.gate import GATE_CHECK_NAME, GateDecision, Requirement, evaluate_gate
 
-HEAD = "a" * 40
-OLD = "b" * 40
-T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-T1 = T0 + timedelta(minutes=5)
-T2 = T0 + timedelta(minutes=10)
-
-# --- builders: a default for every field; each test overrides what it is about ----------------
-
-
-def pull(**overrides: Any) -> PullRequest:
-    """An open, ready pull request by `author` with no labels."""
-    fields: dict[str, Any] = {
-        "repo": "acme/app",
-        "number": 7,
-        "author": "author",
-        "head_sha": HEAD,
-        "base_ref": "main",
-        "default_branch": "main",
-        "html_url": "https://github.com/acme/app/pull/7",
-    }
-    return PullRequest(**{**fields, **overrides})
+from .builders.gate import (
+    OLD,
+    T0,
+    T1,
+    T2,
+    check,
+    commit_status,
+    config_errors,
+    gate_config,
+    gate_input,
+    pull,
+    review,
+)
 
 
-def check(**overrides: Any) -> Check:
-    """A green GitHub Actions check run named `build`."""
-    fields: dict[str, Any] = {
-        "name": "build",
-        "source": "check_run",
-        "status": "completed",
-        "conclusion": "success",
-        "url": "https://github.com/acme/app/runs/1",
-        "app_slug": "github-actions",
-        "started_at": T0,
-        "id": 1,
-    }
-    return Check(**{**fields, **overrides})
-
-
-def status(**overrides: Any) -> Check:
-    """A green commit status named `ci/jenkins`."""
-    fields: dict[str, Any] = {
-        "name": "ci/jenkins",
-        "source": "status",
-        "status": "completed",
-        "conclusion": "success",
-        "url": "https://ci.example.com/job/1",
-        "app_slug": "",
-        "started_at": None,
-        "id": 0,
-    }
-    return Check(**{**fields, **overrides})
-
-
-def review(**overrides: Any) -> Review:
-    """An approval of the head commit by `alice`, who has write access."""
-    fields: dict[str, Any] = {
-        "user": "alice",
-        "state": "APPROVED",
-        "commit_id": HEAD,
-        "submitted_at": T0,
-        "permission": Permission.WRITE,
-        "id": 1,
-    }
-    return Review(**{**fields, **overrides})
-
-
-def config(**merge_gate: Any) -> Config:
-    """The default configuration with some merge_gate settings overridden."""
-    settings = dataclasses.replace(DEFAULT_CONFIG.merge_gate, **merge_gate)
-    return dataclasses.replace(DEFAULT_CONFIG, merge_gate=settings)
-
-
-def config_errors(*errors: ConfigError) -> ConfigErrors:
-    """An invalid configuration; one error about a bake time by default."""
-    default = ConfigError(
-        path="rings[2].bake", message="'2 days' is not a duration like 36h", line=14
-    )
-    return ConfigErrors(errors=errors or (default,))
-
-
-def gate_input(**overrides: Any) -> GateInput:
-    """A pull request that passes the gate: green build, one approval, default config."""
-    fields: dict[str, Any] = {
-        "pull": pull(),
-        "checks": (check(),),
-        "reviews": (review(),),
-        "config": config(),
-        "merge_group": False,
-    }
-    return GateInput(**{**fields, **overrides})
-
-
-def requirement(decision: GateDecision, key: str) -> Requirement:
+def requirement_of(decision: GateDecision, key: str) -> Requirement:
     """The one requirement with this key."""
     (found,) = [r for r in decision.requirements if r.key == key]
     return found
@@ -232,9 +153,9 @@ def test_draft_and_labels(
     detail: str,
 ) -> None:
     decision = evaluate_gate(
-        gate_input(pull=pull(**pull_overrides), config=config(**gate_settings))
+        gate_input(pull=pull(**pull_overrides), config=gate_config(**gate_settings))
     )
-    found = requirement(decision, key)
+    found = requirement_of(decision, key)
     assert (found.mark, found.detail) == (mark, detail)
     assert decision.conclusion == ("failure" if mark is Mark.FAIL else "success")
 
@@ -298,7 +219,7 @@ FAILING = ["failure", "cancelled", "timed_out", "action_required", "stale", "sta
             id="ringbot-app-run-ignored",
         ),
         pytest.param(
-            (status(name="ringbot/ring", conclusion="failure"), check()),
+            (commit_status(name="ringbot/ring", conclusion="failure"), check()),
             (),
             Mark.PASS,
             "`build` passed",
@@ -397,7 +318,7 @@ FAILING = ["failure", "cancelled", "timed_out", "action_required", "stale", "sta
             id="required-names-exact",
         ),
         pytest.param(
-            (status(name="build"),),
+            (commit_status(name="build"),),
             ("build",),
             Mark.PASS,
             "`build` passed",
@@ -516,72 +437,72 @@ FAILING = ["failure", "cancelled", "timed_out", "action_required", "stale", "sta
             id="complete-tie-fails-closed",
         ),
         # Commit statuses: the newest per context; the list is newest first, ids come first.
-        pytest.param((status(),), (), Mark.PASS, "`ci/jenkins` passed", id="status-success"),
+        pytest.param((commit_status(),), (), Mark.PASS, "`ci/jenkins` passed", id="status-success"),
         pytest.param(
-            (status(status="pending", conclusion=None),),
+            (commit_status(status="pending", conclusion=None),),
             (),
             Mark.PENDING,
             "waiting for `ci/jenkins` to finish",
             id="status-pending",
         ),
         pytest.param(
-            (status(status="completed", conclusion="pending"),),
+            (commit_status(status="completed", conclusion="pending"),),
             (),
             Mark.PENDING,
             "waiting for `ci/jenkins` to finish",
             id="status-pending-as-conclusion",
         ),
         pytest.param(
-            (status(conclusion="failure"),),
+            (commit_status(conclusion="failure"),),
             (),
             Mark.FAIL,
             "`ci/jenkins` failed (failure)",
             id="status-failure",
         ),
         pytest.param(
-            (status(conclusion="error"),),
+            (commit_status(conclusion="error"),),
             (),
             Mark.FAIL,
             "`ci/jenkins` failed (error)",
             id="status-error",
         ),
         pytest.param(
-            (status(), status(conclusion="failure")),
+            (commit_status(), commit_status(conclusion="failure")),
             (),
             Mark.PASS,
             "`ci/jenkins` passed",
             id="status-list-order-newest-first-pass",
         ),
         pytest.param(
-            (status(conclusion="failure"), status()),
+            (commit_status(conclusion="failure"), commit_status()),
             (),
             Mark.FAIL,
             "`ci/jenkins` failed (failure)",
             id="status-list-order-newest-first-fail",
         ),
         pytest.param(
-            (status(conclusion="failure", id=3), status(id=5)),
+            (commit_status(conclusion="failure", id=3), commit_status(id=5)),
             (),
             Mark.PASS,
             "`ci/jenkins` passed",
             id="status-higher-id-wins-over-list-order",
         ),
         pytest.param(
-            (status(id=5, status="pending", conclusion=None), status(id=3)),
+            (commit_status(id=5, status="pending", conclusion=None), commit_status(id=3)),
             (),
             Mark.PENDING,
             "waiting for `ci/jenkins` to finish",
             id="status-newer-pending-wins",
         ),
         pytest.param(
-            (check(name="ci/jenkins"), status(conclusion="failure")),
+            (check(name="ci/jenkins"), commit_status(conclusion="failure")),
             (),
             Mark.FAIL,
             "`ci/jenkins` failed (failure)",
             id="run-and-status-same-name-worse-wins",
         ),
         pytest.param(
-            (check(), status()),
+            (check(), commit_status()),
             (),
             Mark.PASS,
             "all 2 checks passed: `build` and `ci/jenkins`",
@@ -592,21 +513,27 @@ FAILING = ["failure", "cancelled", "timed_out", "action_required", "stale", "sta
 def test_checks(
     checks: tuple[Check, ...], required: tuple[str, ...], mark: Mark, detail: str
 ) -> None:
-    decision = evaluate_gate(gate_input(checks=checks, config=config(required_checks=required)))
-    found = requirement(decision, "checks")
+    decision = evaluate_gate(
+        gate_input(checks=checks, config=gate_config(required_checks=required))
+    )
+    found = requirement_of(decision, "checks")
     assert (found.title, found.mark, found.detail) == ("Builds", mark, detail)
 
 
 @pytest.mark.parametrize("conclusion", FAILING)
 def test_each_failing_conclusion_fails(conclusion: str) -> None:
-    found = requirement(evaluate_gate(gate_input(checks=(check(conclusion=conclusion),))), "checks")
+    found = requirement_of(
+        evaluate_gate(gate_input(checks=(check(conclusion=conclusion),))), "checks"
+    )
     assert found.mark is Mark.FAIL
     assert found.links == (("build", "https://github.com/acme/app/runs/1"),)
 
 
 @pytest.mark.parametrize("conclusion", ["success", "neutral", "skipped"])
 def test_each_passing_conclusion_passes(conclusion: str) -> None:
-    found = requirement(evaluate_gate(gate_input(checks=(check(conclusion=conclusion),))), "checks")
+    found = requirement_of(
+        evaluate_gate(gate_input(checks=(check(conclusion=conclusion),))), "checks"
+    )
     assert (found.mark, found.links) == (Mark.PASS, ())
 
 
@@ -615,10 +542,10 @@ def test_failing_checks_link_each_failure_in_name_order() -> None:
         check(name="zeta", conclusion="failure", url="https://x/z", id=3),
         check(name="alpha", conclusion="cancelled", url="https://x/a", id=2),
         check(name="mid", id=4),
-        status(name="legacy", conclusion="error", url="https://ci/l"),
+        commit_status(name="legacy", conclusion="error", url="https://ci/l"),
     )
     decision = evaluate_gate(gate_input(checks=checks))
-    found = requirement(decision, "checks")
+    found = requirement_of(decision, "checks")
     assert found.links == (
         ("alpha", "https://x/a"),
         ("legacy", "https://ci/l"),
@@ -666,14 +593,16 @@ def test_failing_checks_link_each_failure_in_name_order() -> None:
 def test_check_titles_and_actions(
     checks: tuple[Check, ...], required: tuple[str, ...], title: str, action: str
 ) -> None:
-    decision = evaluate_gate(gate_input(checks=checks, config=config(required_checks=required)))
+    decision = evaluate_gate(
+        gate_input(checks=checks, config=gate_config(required_checks=required))
+    )
     assert decision.title == title
-    assert requirement(decision, "checks").action == action
+    assert requirement_of(decision, "checks").action == action
 
 
 def test_long_check_lists_are_abbreviated() -> None:
     checks = tuple(check(name=f"job-{i:02}", id=i, status="queued") for i in range(25))
-    found = requirement(evaluate_gate(gate_input(checks=checks)), "checks")
+    found = requirement_of(evaluate_gate(gate_input(checks=checks)), "checks")
     names = ", ".join(f"`job-{i:02}`" for i in range(8))
     assert found.detail == f"waiting for {names}, `job-08` and 16 more to finish"
 
@@ -880,8 +809,8 @@ def test_long_check_lists_are_abbreviated() -> None:
 def test_approvals(
     reviews: tuple[Review, ...], gate_settings: dict[str, Any], mark: Mark, detail: str
 ) -> None:
-    decision = evaluate_gate(gate_input(reviews=reviews, config=config(**gate_settings)))
-    found = requirement(decision, "approvals")
+    decision = evaluate_gate(gate_input(reviews=reviews, config=gate_config(**gate_settings)))
+    found = requirement_of(decision, "approvals")
     assert (found.mark, found.detail) == (mark, detail)
 
 
@@ -915,9 +844,9 @@ def test_approvals(
 def test_approval_titles_and_actions(
     reviews: tuple[Review, ...], gate_settings: dict[str, Any], title: str, action: str
 ) -> None:
-    decision = evaluate_gate(gate_input(reviews=reviews, config=config(**gate_settings)))
+    decision = evaluate_gate(gate_input(reviews=reviews, config=gate_config(**gate_settings)))
     assert (decision.status, decision.conclusion, decision.title) == ("in_progress", None, title)
-    assert requirement(decision, "approvals").action == action
+    assert requirement_of(decision, "approvals").action == action
 
 
 @pytest.mark.parametrize(
@@ -987,7 +916,7 @@ def test_approval_titles_and_actions(
 )
 def test_changes_requested(reviews: tuple[Review, ...], mark: Mark, detail: str) -> None:
     decision = evaluate_gate(gate_input(reviews=(review(user="carol", id=99), *reviews)))
-    found = requirement(decision, "changes_requested")
+    found = requirement_of(decision, "changes_requested")
     assert (found.mark, found.detail) == (mark, detail)
 
 
@@ -995,7 +924,7 @@ def test_changes_requested_title_and_action() -> None:
     decision = evaluate_gate(gate_input(reviews=(review(state="CHANGES_REQUESTED"),)))
     assert (decision.status, decision.conclusion) == ("completed", "failure")
     assert decision.title == "Changes requested by @alice"
-    assert requirement(decision, "changes_requested").action == (
+    assert requirement_of(decision, "changes_requested").action == (
         "address the review and ask @alice to re-review, or have the review dismissed"
     )
 
@@ -1067,7 +996,7 @@ def test_merge_group_only_builds_count(
             pull=pull(draft=True, labels=frozenset({"hold"})),
             checks=checks,
             reviews=(review(state="CHANGES_REQUESTED"),),
-            config=config(approvals=3),
+            config=gate_config(approvals=3),
         )
     )
     assert (decision.status, decision.conclusion) == (status_, conclusion)
@@ -1150,8 +1079,8 @@ def test_decision_does_not_depend_on_input_order() -> None:
         check(id=2, started_at=T1),
         check(name="lint", id=3, conclusion="cancelled", url="https://x/lint"),
         check(name="test", id=4, conclusion="timed_out", url="https://x/test"),
-        status(id=10, conclusion="failure"),
-        status(id=11),
+        commit_status(id=10, conclusion="failure"),
+        commit_status(id=11),
     ]
     reviews = [
         review(),
@@ -1177,7 +1106,7 @@ def test_decision_does_not_depend_on_input_order() -> None:
             == expected
         )
     assert (
-        requirement(expected, "labels").detail
+        requirement_of(expected, "labels").detail
         == "remove the labels `do-not-merge`, `Hold` and `hold`"
     )
 

@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import gc
-import gzip
-import hashlib
-import hmac
 import io
 import itertools
 import logging
@@ -36,7 +32,8 @@ import pytest
 
 from bot.logs import JsonFormatter
 
-from .harness import NPM, SECRET, World, prism_enabled, world
+from .builders.webhook import MB, gzip_bomb, large_body, raw_head, signature
+from .harness import NPM, World, prism_enabled, world
 
 pytestmark = pytest.mark.skipif(prism_enabled(), reason="not part of the conformance run")
 
@@ -45,7 +42,6 @@ SEED = 1234
 WARM_UP = 400  # requests before memory is measured: caches and pools fill up first
 REQUESTS = 3000  # requests measured after the warm-up
 CONCURRENCY = 16
-MB = 1024 * 1024
 # The events ringbot triages: their payloads are mutated most, since triage reads them.
 TRIAGED = [
     "check_run",
@@ -92,18 +88,6 @@ class Campaign:
 
 
 # --- Generating requests -----------------------------------------------------------------------
-
-
-@functools.cache
-def large_body() -> bytes:
-    """A 3 MB JSON object."""
-    return b"{" + b" " * (3 * MB) + b"}"
-
-
-@functools.cache
-def gzip_bomb() -> bytes:
-    """A few kilobytes of gzip that inflate to 26 MB."""
-    return gzip.compress(b" " * (26 * MB), 1)
 
 
 def load_examples() -> list[tuple[str, dict[str, Any]]]:
@@ -186,11 +170,6 @@ def non_object_body(rng: random.Random, real: bytes) -> bytes:
     )
 
 
-def sign(body: bytes) -> str:
-    """The X-Hub-Signature-256 GitHub would send with body."""
-    return "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-
-
 def randomly_cased(rng: random.Random, name: str) -> str:
     """A header name in whatever case a proxy might pass it on in."""
     return "".join(c.upper() if rng.random() < 0.5 else c.lower() for c in name)
@@ -237,7 +216,7 @@ def signed_delivery(rng: random.Random, examples: Examples) -> Request:
     headers = {
         "X-GitHub-Event": event,
         "X-GitHub-Delivery": delivery,
-        "X-Hub-Signature-256": sign(body),
+        "X-Hub-Signature-256": signature(body),
         "Content-Type": "application/json",
     }
     if rng.random() < 0.2:
@@ -251,7 +230,7 @@ def hostile(rng: random.Random) -> Request:
     good = {
         "X-GitHub-Event": "ping",
         "X-GitHub-Delivery": str(uuid.UUID(int=rng.getrandbits(128))),
-        "X-Hub-Signature-256": sign(body),
+        "X-Hub-Signature-256": signature(body),
         "Content-Type": "application/json",
     }
     kind = rng.randrange(12)
@@ -288,18 +267,10 @@ def hostile(rng: random.Random) -> Request:
     if kind == 10:  # a compressed body, broken or far over 25 MB once inflated
         packed = rng.choice([b"\x1f\x8b not gzip", gzip_bomb()])
         extra = {"Content-Encoding": "gzip", "Content-Length": str(len(packed))}
-        return Request(raw=raw_head({**good, "X-Hub-Signature-256": sign(packed)}, extra) + packed)
-    return Request(good, large_body())  # large, with the signature of the small body above
-
-
-def raw_head(headers: dict[str, str], extra: dict[str, str | bytes]) -> bytes:
-    """An HTTP/1.1 request head for POST /webhook."""
-    lines = [b"POST /webhook HTTP/1.1", b"Host: ringbot", b"Connection: close"]
-    for name, value in {**headers, **extra}.items():
-        lines.append(
-            name.encode() + b": " + (value if isinstance(value, bytes) else value.encode())
+        return Request(
+            raw=raw_head({**good, "X-Hub-Signature-256": signature(packed)}, extra) + packed
         )
-    return b"\r\n".join(lines) + b"\r\n\r\n"
+    return Request(good, large_body())  # large, with the signature of the small body above
 
 
 def requests(seed: int, count: int) -> Iterator[Request]:

@@ -19,7 +19,7 @@ from bot.ledger import (
     signoffs,
 )
 
-from .ring_builders import BOT, CD, T0, deployment, entry, status
+from .builders.rings import BOT, CD, T0, deployment, entry, status
 
 # --- encoding -----------------------------------------------------------------------------------
 

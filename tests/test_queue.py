@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from bot.clock import ManualClock
 from bot.metrics import Metrics
 from bot.queue import WorkQueue
 
@@ -19,26 +20,36 @@ class Key:
 
 
 class Recorder:
-    """A worker that records what it ran and how many ran at once."""
+    """A worker that records what it ran and how many ran at once.
 
-    def __init__(self, pause: float = 0.01) -> None:
+    Each job yields to the loop a few times, so the other workers start theirs meanwhile; with
+    `hold`, each job also waits until `release` is set (after `started` says it is running).
+    """
+
+    def __init__(self, hold: bool = False) -> None:
         self.ran: list[Key] = []
         self.running: dict[str, int] = {}
         self.max_per_repo = 0
         self.max_total = 0
-        self.pause = pause
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+        if not hold:
+            self.release.set()
 
-    async def __call__(self, key: Key) -> None:  # type: ignore[override]
+    async def __call__(self, key: Key) -> None:
         self.running[key.repo] = self.running.get(key.repo, 0) + 1
         self.max_per_repo = max(self.max_per_repo, self.running[key.repo])
         self.max_total = max(self.max_total, sum(self.running.values()))
-        await asyncio.sleep(self.pause)
+        self.started.set()
+        for _ in range(3):
+            await asyncio.sleep(0)
+        await self.release.wait()
         self.running[key.repo] -= 1
         self.ran.append(key)
 
 
-def queue(worker: Recorder, concurrency: int = 4) -> WorkQueue:
-    q = WorkQueue(worker, concurrency=concurrency, metrics=Metrics())  # type: ignore[arg-type]
+def queue(worker: Recorder, concurrency: int = 4, clock: ManualClock | None = None) -> WorkQueue:
+    q = WorkQueue(worker, concurrency=concurrency, metrics=Metrics(), clock=clock)  # type: ignore[arg-type]
     q.start()
     return q
 
@@ -53,21 +64,38 @@ async def test_identical_waiting_keys_run_once() -> None:
 
 
 async def test_a_debounced_burst_runs_once() -> None:
-    worker = Recorder()
-    q = queue(worker)
+    worker, clock = Recorder(), ManualClock()
+    q = queue(worker, clock=clock)
     for _ in range(20):
         q.put(Key(), delay=0.05)
-        await asyncio.sleep(0.001)
+        clock.advance(seconds=0.001)  # the burst is spread over its first 20 ms
+        await asyncio.sleep(0)
+    assert worker.ran == [] and not q.idle  # the key still waits out its delay
+    clock.advance(seconds=0.05)
     await q.join()
     assert worker.ran == [Key()] and q.coalesced == 19
 
 
+async def test_a_delayed_key_waits_on_the_clock_not_in_real_time() -> None:
+    worker, clock = Recorder(), ManualClock()
+    q = queue(worker, clock=clock)
+    q.put(Key(), delay=0.05)
+    clock.advance(seconds=0.049)
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert worker.ran == []
+    clock.advance(seconds=0.001)
+    await q.join()
+    assert worker.ran == [Key()]
+
+
 async def test_a_key_put_while_it_runs_runs_again() -> None:
-    worker = Recorder(pause=0.05)
+    worker = Recorder(hold=True)
     q = queue(worker)
     q.put(Key())
-    await asyncio.sleep(0.01)
-    q.put(Key())
+    await worker.started.wait()
+    q.put(Key())  # the state the running job read may already be stale
+    worker.release.set()
     await q.join()
     assert worker.ran == [Key(), Key()]
 
@@ -98,6 +126,16 @@ async def test_close_drains_waiting_work() -> None:
     await q.close(timeout=5)
     assert len(worker.ran) == 5
     assert not q.put(Key(number=99))
+
+
+async def test_close_runs_delayed_keys_without_waiting_out_their_delay() -> None:
+    worker, clock = Recorder(), ManualClock()
+    q = queue(worker, clock=clock)
+    q.put(Key(number=1), delay=0.3)
+    q.put(Key(number=2))
+    await q.close(timeout=5)  # the clock never moves: nothing could join the burst any more
+    assert sorted(k.number for k in worker.ran) == [1, 2]
+    assert clock.next_due() is None
 
 
 async def test_a_crashing_job_does_not_stop_the_queue() -> None:

@@ -20,7 +20,7 @@ from bot.messages.rings import (
 from bot.policy.refusals import Refusal
 from bot.policy.rings import Mark, Promotion, RejectionDecision, SignOffDecision
 
-from .ring_builders import (
+from .builders.rings import (
     BOT,
     NOW,
     OLDER,

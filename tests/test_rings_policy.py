@@ -36,7 +36,7 @@ from bot.policy.rings import (
     decide_signoff,
 )
 
-from .ring_builders import (
+from .builders.rings import (
     BOT,
     CD,
     LIVE,

@@ -6,14 +6,16 @@ import os
 import subprocess
 import sys
 
-import pytest
+import pytest_asyncio
 
-from bot.sandbox import markdown_lines, walkthrough
+from bot.sim.sandbox import markdown_lines, walkthrough
 
 from .harness import ROOT, world
 
 
-@pytest.fixture
+# Once per module, on a module-scoped loop: the walk-through takes seconds and every test below
+# only reads its lines.
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def timeline() -> list[str]:
     """The walk-through's printed lines, played in-process on the simulator and the real bot."""
     lines: list[str] = []

@@ -9,7 +9,18 @@ import pytest
 
 from bot.sim.state import CheckRun
 
-from .builders import REPO, cd, command, deployments, merge, ready_pr, released, setup_repo
+from .builders import (
+    REPO,
+    cd,
+    command,
+    deployments,
+    merge,
+    ready_pr,
+    released,
+    setup_repo,
+    to_internal,
+    walk_to_on_premises,
+)
 from .harness import World
 
 pytestmark = pytest.mark.e2e
@@ -91,13 +102,6 @@ def release_check(w: World, sha: str) -> CheckRun:
         if r.head_sha == sha and r.name == "ringbot/release"
     ]
     return run
-
-
-async def to_internal(w: World, number: int) -> None:
-    """Sign the release off in dev, promote it and let the CD make it live in internal."""
-    await command(w, number, "/approve dev", by="carol")
-    await command(w, number, "/promote internal", by="bob")
-    await cd(w, "internal")
 
 
 async def test_the_table_shows_a_release_deploying_then_live(w: World) -> None:
@@ -230,16 +234,6 @@ async def test_the_release_check_run_carries_the_release_table(w: World) -> None
     await command(w, number, "/reject internal flaky login", by="carol")
     run = release_check(w, sha)
     assert run.conclusion == "failure" and run.output["title"] == "Rejected: flaky login"
-
-
-async def walk_to_on_premises(w: World, number: int) -> None:
-    """Sign off in dev, promote to production; on-premises follows by itself; the CD deploys.
-
-    alice signs off: she wrote none of the pull requests in these releases."""
-    await command(w, number, "/approve dev", by="alice")
-    await command(w, number, "/promote production", by="alice")
-    await cd(w, "production")
-    await cd(w, "on-premises")
 
 
 def release_of(w: World, sha: str) -> list[Any]:

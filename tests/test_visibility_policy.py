@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 import pytest
 
-from bot.config import DEFAULT_CONFIG, Config, parse_config
-from bot.ledger import DeploymentRecord, DeploymentStatusRecord, encode_rejection, encode_signoff
+from bot.config import DEFAULT_CONFIG
+from bot.ledger import DeploymentRecord
 from bot.messages.visibility import (
     render_pr_status,
     render_release_check,
@@ -18,10 +16,7 @@ from bot.messages.visibility import (
 )
 from bot.policy.visibility import (
     REJECTED_LABEL,
-    CommitNode,
-    History,
     LabelChange,
-    MergedPull,
     PublishedRelease,
     Row,
     check_conclusion,
@@ -38,83 +33,22 @@ from bot.policy.visibility import (
     work_items,
 )
 
-BOT = "ringbot[bot]"
-CD = "deploy-bot"
-NOW = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
-_ids = itertools.count(1)
-
-CONFIG = parse_config(
-    """
-rings:
-  - name: dev
-    auto: true
-    users: 10
-  - name: internal
-    users: 100
-  - name: early-adopters
-    bake: 24h
-    users: 1000
-  - name: production
-    users: 10000
-  - name: on-premises
-    auto: true
-    release: true
-"""
+from .builders.visibility import (
+    BOT,
+    CONFIG,
+    NOW,
+    PULLS,
+    M,
+    P,
+    dep,
+    history,
+    rejected_by,
+    ring,
+    rows_of,
+    signed_by,
+    st,
+    went_live,
 )
-assert isinstance(CONFIG, Config)
-
-
-def ring(name: str, config: Config = CONFIG) -> Any:
-    found = config.ring(name)
-    assert found is not None
-    return found
-
-
-# The default branch: m1 <- m2 <- m3 <- m4, each a merge of a one-commit pull request branch.
-#   m1 merges #1 (p1), m2 merges #2 (p2), m3 merges #3 (p3), m4 merges #4 (p4).
-ROOT = "r" * 40
-M = {n: f"{n}" * 40 for n in range(1, 5)}
-P = {n: f"{n}a".ljust(40, "b") for n in range(1, 5)}
-
-
-def history() -> History:
-    commits = [CommitNode(ROOT, (), "https://h/commit/root")]
-    parent = ROOT
-    for n in range(1, 5):
-        commits.append(CommitNode(P[n], (parent,), ""))
-        commits.append(CommitNode(M[n], (parent, P[n]), f"https://h/commit/{M[n]}"))
-        parent = M[n]
-    return History(reversed(commits))
-
-
-PULLS = tuple(MergedPull(n, f"Change {n}", f"dev{n}", M[n]) for n in range(1, 5))
-
-
-def st(state: str, minutes: int, *, by: str = CD, text: str = "") -> DeploymentStatusRecord:
-    """A status `minutes` after NOW - 1 day."""
-    at = NOW - timedelta(days=1) + timedelta(minutes=minutes)
-    return DeploymentStatusRecord(next(_ids), state, by, text, at)
-
-
-def dep(sha: str, env: str, minutes: int, *states: DeploymentStatusRecord) -> DeploymentRecord:
-    """A deployment of `sha` into `env`, created `minutes` after NOW - 1 day."""
-    at = NOW - timedelta(days=1) + timedelta(minutes=minutes)
-    return DeploymentRecord(next(_ids), sha, env, at, BOT, tuple(states))
-
-
-def live(sha: str, env: str, minutes: int, *extra: DeploymentStatusRecord) -> DeploymentRecord:
-    return dep(
-        sha, env, minutes, st("in_progress", minutes + 1), st("success", minutes + 2), *extra
-    )
-
-
-def rejected_by(user: str, reason: str, minutes: int) -> DeploymentStatusRecord:
-    return st("success", minutes, by=BOT, text=encode_rejection(user, reason))
-
-
-def signed_by(user: str, minutes: int) -> DeploymentStatusRecord:
-    return st("success", minutes, by=BOT, text=encode_signoff(user))
-
 
 # --- history and work items ---------------------------------------------------------------------
 
@@ -155,11 +89,13 @@ def test_work_items_are_the_pull_requests_merged_since(
 
 def test_the_previous_release_candidates_are_older_releases_in_that_ring_nearest_first() -> None:
     deps = [
-        live(M[1], "dev", 0),
-        live(M[2], "dev", 10),
-        live(M[3], "internal", 20),
-        live(M[4], "dev", 30),
-        live(M[3], "dev", 40),  # a rollback: M3 came after M4, but M3 is the release asked about
+        went_live(M[1], "dev", 0),
+        went_live(M[2], "dev", 10),
+        went_live(M[3], "internal", 20),
+        went_live(M[4], "dev", 30),
+        went_live(
+            M[3], "dev", 40
+        ),  # a rollback: M3 came after M4, but M3 is the release asked about
     ]
     found = previous_candidates(ring("dev"), deps, history(), M[3])
     assert [d.sha for d in found] == [M[2], M[1]]
@@ -182,15 +118,15 @@ def test_the_previous_release_candidates_are_older_releases_in_that_ring_nearest
         pytest.param(
             dep(M[1], "internal", 0, st("failure", 1)), "failed", "❌ deploy failed", id="failed"
         ),
-        pytest.param(live(M[1], "internal", 0), "live", "✅ live", id="live"),
+        pytest.param(went_live(M[1], "internal", 0), "live", "✅ live", id="live"),
         pytest.param(
-            live(M[1], "internal", 0, signed_by("carol", 5), signed_by("dan", 6)),
+            went_live(M[1], "internal", 0, signed_by("carol", 5), signed_by("dan", 6)),
             "live",
             "✅ live · signed off by @\u200bcarol, @\u200bdan",
             id="signed-off",
         ),
         pytest.param(
-            live(M[1], "internal", 0, rejected_by("carol", "crashes", 5)),
+            went_live(M[1], "internal", 0, rejected_by("carol", "crashes", 5)),
             "rejected",
             "⛔ rejected by @\u200bcarol: crashes",
             id="rejected",
@@ -223,16 +159,16 @@ def journey_row(deployment: DeploymentRecord | None, name: str, now: datetime = 
 def test_a_live_row_says_how_long_it_still_bakes(hours_later: int, cell: str) -> None:
     # Live at NOW - 1 day + 2 minutes; the clock is moved from NOW - 1 day.
     now = NOW - timedelta(days=1) + timedelta(hours=hours_later)
-    assert state_cell(journey_row(live(M[1], "internal", 0), "internal", now)) == cell
+    assert state_cell(journey_row(went_live(M[1], "internal", 0), "internal", now)) == cell
 
 
 def test_a_journey_takes_the_first_good_release_that_carries_the_change() -> None:
     deps = [
-        live(M[1], "dev", 0, rejected_by("carol", "broken", 3)),  # rejected: not good
+        went_live(M[1], "dev", 0, rejected_by("carol", "broken", 3)),  # rejected: not good
         dep(M[2], "dev", 10, st("failure", 11)),  # failed: not good
-        live(M[3], "dev", 20),  # the first good one
-        live(M[4], "dev", 30),
-        live(M[4], "internal", 40),
+        went_live(M[3], "dev", 20),  # the first good one
+        went_live(M[4], "dev", 30),
+        went_live(M[4], "internal", 40),
     ]
     rows = journey(CONFIG, PULLS[0], deps, history(), NOW, BOT)
     assert [(r.ring.name, r.state, r.sha) for r in rows] == [
@@ -246,7 +182,7 @@ def test_a_journey_takes_the_first_good_release_that_carries_the_change() -> Non
 
 def test_a_journey_without_a_good_release_shows_the_newest_attempt() -> None:
     deps = [
-        live(M[1], "dev", 0, rejected_by("carol", "broken", 3)),
+        went_live(M[1], "dev", 0, rejected_by("carol", "broken", 3)),
         dep(M[2], "dev", 10, st("in_progress", 11)),
     ]
     rows = journey(CONFIG, PULLS[0], deps, history(), NOW, BOT)
@@ -254,26 +190,18 @@ def test_a_journey_without_a_good_release_shows_the_newest_attempt() -> None:
 
 
 def test_a_journey_ignores_releases_without_the_change() -> None:
-    deps = [live(M[1], "dev", 0), live(M[2], "internal", 10)]
+    deps = [went_live(M[1], "dev", 0), went_live(M[2], "internal", 10)]
     rows = journey(CONFIG, PULLS[2], deps, history(), NOW, BOT)
     assert all(r.state == "waiting" for r in rows)
 
 
 def test_the_release_table_shows_a_replaced_deployment() -> None:
-    deps = [live(M[1], "dev", 0, st("inactive", 30)), live(M[1], "internal", 5)]
+    deps = [went_live(M[1], "dev", 0, st("inactive", 30)), went_live(M[1], "internal", 5)]
     rows = release_rows(CONFIG, M[1], deps, NOW, BOT)
     assert [r.state for r in rows[:3]] == ["replaced", "live", "waiting"]
 
 
 # --- labels -------------------------------------------------------------------------------------
-
-
-def rows_of(*states: str) -> tuple[Row, ...]:
-    since = NOW - timedelta(hours=1)
-    return tuple(
-        Row(r, state, M[1], since)  # type: ignore[arg-type]
-        for r, state in zip(CONFIG.rings, states, strict=False)
-    )
 
 
 @pytest.mark.parametrize(
@@ -347,7 +275,7 @@ def test_no_users_are_shown_when_no_ring_declares_them() -> None:
 
 
 def test_a_release_is_due_once_live_in_a_release_ring_with_a_stable_tag() -> None:
-    deps = [live(M[2], "production", 0), live(M[2], "on-premises", 60 * 20)]
+    deps = [went_live(M[2], "production", 0), went_live(M[2], "on-premises", 60 * 20)]
     due = release_due(CONFIG, M[2], deps, BOT)
     assert due is not None and due.ring.name == "on-premises"
     assert due.tag == f"v2026.05.10-{M[2][:7]}"  # the day it went live, not the day we looked
@@ -357,10 +285,12 @@ def test_a_release_is_due_once_live_in_a_release_ring_with_a_stable_tag() -> Non
 @pytest.mark.parametrize(
     "deps",
     [
-        pytest.param([live(M[2], "production", 0)], id="not-in-the-release-ring"),
+        pytest.param([went_live(M[2], "production", 0)], id="not-in-the-release-ring"),
         pytest.param([dep(M[2], "on-premises", 0, st("in_progress", 1))], id="still-deploying"),
-        pytest.param([live(M[2], "on-premises", 0, rejected_by("carol", "no", 5))], id="rejected"),
-        pytest.param([live(M[3], "on-premises", 0)], id="another-release"),
+        pytest.param(
+            [went_live(M[2], "on-premises", 0, rejected_by("carol", "no", 5))], id="rejected"
+        ),
+        pytest.param([went_live(M[3], "on-premises", 0)], id="another-release"),
     ],
 )
 def test_no_release_is_due(deps: list[DeploymentRecord]) -> None:
@@ -424,7 +354,7 @@ def test_the_release_check_concludes(states: tuple[str, ...], conclusion: str) -
 
 
 def test_the_status_comment_is_a_table_with_links_and_the_blast_radius() -> None:
-    deps = [live(M[1], "dev", 0, signed_by("carol", 5)), dep(M[1], "internal", 10)]
+    deps = [went_live(M[1], "dev", 0, signed_by("carol", 5)), dep(M[1], "internal", 10)]
     rows = journey(CONFIG, PULLS[0], deps, history(), NOW, BOT)
     text = render_pr_status(CONFIG, rows, history().url).replace("\u200b", "")
     link = f"[`1111111`](https://h/commit/{M[1]})"
@@ -464,7 +394,7 @@ def test_the_release_check_title_says_where_it_is(states: tuple[str, ...], title
 
 
 def test_a_rejected_release_check_names_the_reason() -> None:
-    deps = [live(M[1], "dev", 0, rejected_by("carol", "crashes", 5))]
+    deps = [went_live(M[1], "dev", 0, rejected_by("carol", "crashes", 5))]
     rows = release_rows(CONFIG, M[1], deps, NOW, BOT)
     title, summary = render_release_check(CONFIG, M[1], rows, lambda sha: "")
     assert title == "Rejected: crashes"

@@ -92,3 +92,16 @@ class TokenStore:
         if tok is None or (tok.expires_at is not None and tok.expires_at <= self.clock()):
             raise AuthError("Bad credentials")
         return tok
+
+
+class Credentials:
+    """The App's key pair and every token issued: what the front door checks callers against."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self.private_key_pem, self.public_key_pem = generate_key()
+        self.token_ttl = timedelta(hours=1)
+        self.tokens = TokenStore(clock)
+
+    def installation_token(self, installation_id: int) -> Token:
+        """A fresh installation token, valid for `token_ttl`."""
+        return self.tokens.issue(installation_id, self.token_ttl)

@@ -1,4 +1,4 @@
-"""Signed webhook deliveries, POSTed one at a time in emission order."""
+"""Webhooks: what the world emits, and the signed deliveries POSTed one at a time in order."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ import contextlib
 import hashlib
 import hmac
 import json
+import uuid
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+
+from bot.sim.state import JSON, App, Repo
 
 HOOK_ID = 424242
 USER_AGENT = "GitHub-Hookshot/sim"
@@ -51,6 +55,27 @@ def headers(secret: str, d: Delivery, body: bytes) -> dict[str, str]:
         "Content-Type": "application/json",
         **sign(secret, body),
     }
+
+
+class Webhooks:
+    """The webhook emitter: every event is recorded, those meant for the App go to `send`."""
+
+    def __init__(self, app: App, events: Iterable[str], send: Callable[[Delivery], None]) -> None:
+        self.app = app
+        self.subscribed_events: set[str] = set(events)
+        self.emitted: list[Delivery] = []
+        self.deliveries: list[Delivery] = []
+        self._send = send
+
+    def emit(self, r: Repo, event: str, payload: JSON, only_app: App | None = None) -> None:
+        """Record an event; deliver it if the repo is installed, subscribed and meant for us."""
+        if r.installation_id is None:
+            return  # the App is not installed there: GitHub sends it nothing
+        d = Delivery(str(uuid.uuid4()), event, payload.get("action"), payload)
+        self.emitted.append(d)
+        if event in self.subscribed_events and (only_app is None or only_app is self.app):
+            self.deliveries.append(d)
+            self._send(d)
 
 
 class Deliverer:

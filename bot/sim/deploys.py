@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.sim import limits, payloads, shapes
+from bot.sim.delivery import Webhooks
 from bot.sim.errors import SimError, invalid
+from bot.sim.shared import State
 from bot.sim.state import (
     JSON,
     App,
@@ -17,22 +19,24 @@ from bot.sim.state import (
     Repo,
     User,
 )
-from bot.sim.world import World
 
 OK_CONCLUSIONS = ("success", "neutral", "skipped")
 
 
-class DeployWorld(World):
-    """World plus the deployment side of GitHub."""
+class Deployments:
+    """The deployment side of GitHub over the shared state; every change emits its webhooks."""
 
-    protection_rule_reviews: list[ProtectionRuleReview]
+    def __init__(self, state: State, hooks: Webhooks) -> None:
+        self.state = state
+        self.hooks = hooks
+        self.protection_rule_reviews: list[ProtectionRuleReview] = []
 
     def environment(self, r: Repo, name: str) -> Environment:
         """The environment, created on first use (as a deployment to it does on GitHub)."""
         key = name.lower()
         if key not in r.environments:
-            now = self.clock()
-            r.environments[key] = Environment(self.next_id(), name, now, now)
+            now = self.state.clock()
+            r.environments[key] = Environment(self.state.next_id(), name, now, now)
         return r.environments[key]
 
     def _failed_contexts(self, r: Repo, sha: str, required: list[str] | None) -> list[JSON]:
@@ -72,9 +76,9 @@ class DeployWorld(World):
             )
         env = str(body.get("environment") or "production")
         self.environment(r, env)
-        now = self.clock()
+        now = self.state.clock()
         d = Deployment(
-            self.next_id(),
+            self.state.next_id(),
             sha,
             ref,
             str(body.get("task") or "deploy"),
@@ -89,13 +93,13 @@ class DeployWorld(World):
             via_app,
         )
         r.deployments[d.id] = d
-        self.emit(r, "deployment", self._deployment_event(r, d, creator))
+        self.hooks.emit(r, "deployment", self._deployment_event(r, d, creator))
         return d
 
     def _deployment_event(self, r: Repo, d: Deployment, sender: User) -> JSON:
         return {
-            **payloads.envelope(self.api, r, sender, "created"),
-            "deployment": shapes.deployment(self.api, r, d),
+            **payloads.envelope(self.state.api, r, sender, "created"),
+            "deployment": shapes.deployment(self.state.api, r, d),
             "workflow": None,
             "workflow_run": None,
         }
@@ -140,7 +144,7 @@ class DeployWorld(World):
     ) -> DeploymentStatus:
         env = str(body.get("environment") or d.environment)
         s = DeploymentStatus(
-            self.next_id(),
+            self.state.next_id(),
             d.id,
             state,
             str(body.get("description") or ""),
@@ -148,17 +152,17 @@ class DeployWorld(World):
             str(body.get("environment_url") or ""),
             log_url,
             creator,
-            self.clock(),
+            self.state.clock(),
             via_app,
         )
         r.deployment_statuses.append(s)
         d.updated_at = s.created_at
         event = {
-            **payloads.envelope(self.api, r, creator, "created"),
-            "deployment_status": shapes.deployment_status(self.api, r, s),
-            "deployment": shapes.deployment(self.api, r, d),
+            **payloads.envelope(self.state.api, r, creator, "created"),
+            "deployment_status": shapes.deployment_status(self.state.api, r, s),
+            "deployment": shapes.deployment(self.state.api, r, d),
         }
-        self.emit(r, "deployment_status", event)
+        self.hooks.emit(r, "deployment_status", event)
         return s
 
     def latest_status(self, r: Repo, deployment_id: int) -> str | None:
@@ -178,7 +182,7 @@ class DeployWorld(World):
         auto_inactive: bool = True,
     ) -> int:
         """The user's CD reports on a deployment; returns the status id."""
-        r = self.repo(repo)
+        r = self.state.repo(repo)
         body: JSON = {
             "state": state,
             "description": description,
@@ -187,7 +191,7 @@ class DeployWorld(World):
             "auto_inactive": auto_inactive,
         }
         return self.add_deployment_status(
-            r, r.deployments[deployment_id], self.user(by), body, None
+            r, r.deployments[deployment_id], self.state.user(by), body, None
         ).id
 
     def create_release(self, r: Repo, author: User, body: JSON) -> Release:
@@ -203,12 +207,12 @@ class DeployWorld(World):
             raise invalid("Release", "target_commitish")
         limits.release(body.get("name"), body.get("body"))
         draft = bool(body.get("draft", False))
-        now = self.clock()
+        now = self.state.clock()
         notes = str(body.get("body") or "")
         if body.get("generate_release_notes") and not notes:
-            notes = f"**Full Changelog**: {self.api}/{r.full_name}/commits/{tag}"
+            notes = f"**Full Changelog**: {self.state.api}/{r.full_name}/commits/{tag}"
         rel = Release(
-            self.next_id(),
+            self.state.next_id(),
             tag,
             target,
             body.get("name") or tag,
@@ -227,10 +231,10 @@ class DeployWorld(World):
             actions.append("released")
         for action in actions:
             event = {
-                **payloads.envelope(self.api, r, author, action),
-                "release": shapes.release(self.api, r, rel),
+                **payloads.envelope(self.state.api, r, author, action),
+                "release": shapes.release(self.state.api, r, rel),
             }
-            self.emit(r, "release", event)
+            self.hooks.emit(r, "release", event)
         return rel
 
     def request_protection_rule(
@@ -243,25 +247,25 @@ class DeployWorld(World):
         ref: str | None = None,
     ) -> int:
         """An Actions job waits on the App's protection rule; returns the waiting deployment's id."""
-        r = self.repo(repo)
-        run_id = run_id or self.next_id()
-        actions = self.other_app("github-actions")
+        r = self.state.repo(repo)
+        run_id = run_id or self.state.next_id()
+        actions = self.state.other_app("github-actions")
         d = self.create_deployment(
             r,
-            self.user("github-actions[bot]"),
+            self.state.user("github-actions[bot]"),
             {"ref": ref or sha, "environment": environment, "required_contexts": []},
             actions,
         )
-        sender = self.user(by or r.owner.login)
+        sender = self.state.user(by or r.owner.login)
         event: dict[str, Any] = {
-            **payloads.envelope(self.api, r, sender, "requested"),
+            **payloads.envelope(self.state.api, r, sender, "requested"),
             "environment": environment,
             "event": "deployment",
-            "deployment_callback_url": f"{self.api}/repos/{r.full_name}/actions/runs/{run_id}/deployment_protection_rule",
-            "deployment": shapes.deployment(self.api, r, d),
+            "deployment_callback_url": f"{self.state.api}/repos/{r.full_name}/actions/runs/{run_id}/deployment_protection_rule",
+            "deployment": shapes.deployment(self.state.api, r, d),
             "pull_requests": [],
         }
-        self.emit(r, "deployment_protection_rule", event)
+        self.hooks.emit(r, "deployment_protection_rule", event)
         return d.id
 
     def review_protection_rule(self, r: Repo, run_id: int, body: JSON, who: User) -> None:

@@ -3,48 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.sim import shapes
 from bot.sim.errors import SimError, invalid, not_found
-from bot.sim.server import CALLER, SIM, Caller, body_json, paginate, reply
+from bot.sim.http import body_json, caller_of, int_arg, paginate, reply, repo_of, sim_of
 from bot.sim.state import Repo
 
-if TYPE_CHECKING:
-    from bot.sim.simulator import Simulator
-
 REACTIONS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes")
-
-
-def sim_of(request: web.Request) -> Simulator:
-    """The simulator serving this request."""
-    return request.app[SIM]
-
-
-def caller_of(request: web.Request) -> Caller:
-    """The authenticated caller (set by the middleware)."""
-    return request[CALLER]
-
-
-def repo_of(request: web.Request) -> Repo:
-    """The addressed repository, or 404 when missing or not visible to this token."""
-    sim = sim_of(request)
-    name = f"{request.match_info['owner']}/{request.match_info['repo']}"
-    r = sim.repos.get(name)
-    caller = caller_of(request)
-    if r is None or (caller.kind == "installation" and r.installation_id != caller.installation_id):
-        raise not_found()
-    return r
-
-
-def int_arg(request: web.Request, key: str) -> int:
-    """An integer path parameter, 404 if not a number."""
-    try:
-        return int(request.match_info[key])
-    except ValueError:
-        raise not_found() from None
 
 
 def resolve(r: Repo, ref: str) -> str:
@@ -61,14 +28,15 @@ def resolve(r: Repo, ref: str) -> str:
 async def get_app(request: web.Request) -> web.Response:
     """GET /app."""
     sim = sim_of(request)
-    return reply(shapes.app(sim.public_url, sim.github_app))
+    return reply(shapes.app(sim.state.api, sim.state.github_app))
 
 
 async def list_installations(request: web.Request) -> web.Response:
     """GET /app/installations."""
     sim = sim_of(request)
     items = [
-        shapes.installation(sim.public_url, i, sim.github_app) for i in sim.installations.values()
+        shapes.installation(sim.state.api, i, sim.state.github_app)
+        for i in sim.state.installations.values()
     ]
     return reply(paginate(request, items))
 
@@ -76,19 +44,19 @@ async def list_installations(request: web.Request) -> web.Response:
 async def get_installation(request: web.Request) -> web.Response:
     """GET /app/installations/{id}."""
     sim = sim_of(request)
-    inst = sim.installations.get(int_arg(request, "installation_id"))
+    inst = sim.state.installations.get(int_arg(request, "installation_id"))
     if inst is None:
         raise not_found()
-    return reply(shapes.installation(sim.public_url, inst, sim.github_app))
+    return reply(shapes.installation(sim.state.api, inst, sim.state.github_app))
 
 
 async def create_token(request: web.Request) -> web.Response:
     """POST /app/installations/{id}/access_tokens."""
     sim = sim_of(request)
     inst_id = int_arg(request, "installation_id")
-    if inst_id not in sim.installations:
+    if inst_id not in sim.state.installations:
         raise not_found()
-    tok = sim.tokens.issue(inst_id, sim.token_ttl)
+    tok = sim.credentials.installation_token(inst_id)
     body = {
         "token": tok.token,
         "expires_at": shapes.iso(tok.expires_at),
@@ -105,7 +73,9 @@ async def repo_installation(request: web.Request) -> web.Response:
     if r.installation_id is None:
         raise not_found()
     return reply(
-        shapes.installation(sim.public_url, sim.installations[r.installation_id], sim.github_app)
+        shapes.installation(
+            sim.state.api, sim.state.installations[r.installation_id], sim.state.github_app
+        )
     )
 
 
@@ -115,7 +85,7 @@ async def repo_installation(request: web.Request) -> web.Response:
 async def get_repo(request: web.Request) -> web.Response:
     """GET /repos/{o}/{r}."""
     r = repo_of(request)
-    body = shapes.repository(sim_of(request).public_url, r)
+    body = shapes.repository(sim_of(request).state.api, r)
     body["permissions"] = {
         "admin": False,
         "maintain": False,
@@ -135,14 +105,14 @@ async def get_contents(request: web.Request) -> web.Response:
     if sha is None or path not in r.commits[sha].files:
         raise not_found()
     content = r.commits[sha].files[path]
-    return reply(shapes.content_file(sim_of(request).public_url, r, path, content, ref))
+    return reply(shapes.content_file(sim_of(request).state.api, r, path, content, ref))
 
 
 async def get_commit(request: web.Request) -> web.Response:
     """GET /repos/{o}/{r}/commits/{ref}."""
     r = repo_of(request)
     sha = resolve(r, request.match_info["ref"])
-    return reply(shapes.commit(sim_of(request).public_url, r, r.commits[sha]))
+    return reply(shapes.commit(sim_of(request).state.api, r, r.commits[sha]))
 
 
 async def list_commits(request: web.Request) -> web.Response:
@@ -151,7 +121,7 @@ async def list_commits(request: web.Request) -> web.Response:
     sha = r.resolve(request.query.get("sha", r.default_branch))
     if sha is None:
         raise not_found()
-    api = sim_of(request).public_url
+    api = sim_of(request).state.api
     return reply([shapes.commit(api, r, c) for c in paginate(request, r.history(sha))])
 
 
@@ -164,7 +134,7 @@ async def compare(request: web.Request) -> web.Response:
     base_sha, head_sha = r.resolve(base), r.resolve(head)
     if base_sha is None or head_sha is None:
         raise not_found()
-    return reply(shapes.compare(sim_of(request).public_url, r, base, head, base_sha, head_sha))
+    return reply(shapes.compare(sim_of(request).state.api, r, base, head, base_sha, head_sha))
 
 
 async def commit_pulls(request: web.Request) -> web.Response:
@@ -176,7 +146,7 @@ async def commit_pulls(request: web.Request) -> web.Response:
     found.sort(key=lambda p: -p.number)
     items = [
         shapes.pull_request_simple(
-            sim.public_url, r, sim.head_repo(r, p), r.branches.get(p.base_ref, sha), p
+            sim.state.api, r, sim.state.head_repo(r, p), r.branches.get(p.base_ref, sha), p
         )
         for p in paginate(request, found)
     ]
@@ -205,7 +175,7 @@ async def list_pulls(request: web.Request) -> web.Response:
     )
     items = [
         shapes.pull_request_simple(
-            sim.public_url, r, sim.head_repo(r, p), r.branches.get(p.base_ref, p.head_sha), p
+            sim.state.api, r, sim.state.head_repo(r, p), r.branches.get(p.base_ref, p.head_sha), p
         )
         for p in paginate(request, found)
     ]
@@ -216,18 +186,18 @@ async def get_pull(request: web.Request) -> web.Response:
     """GET /repos/{o}/{r}/pulls/{n}."""
     r = repo_of(request)
     sim = sim_of(request)
-    p = sim.pull(r, int_arg(request, "number"))
+    p = sim.state.pull(r, int_arg(request, "number"))
     base_sha = r.branches.get(p.base_ref, p.head_sha)
-    return reply(shapes.pull_request(sim.public_url, r, sim.head_repo(r, p), base_sha, p))
+    return reply(shapes.pull_request(sim.state.api, r, sim.state.head_repo(r, p), base_sha, p))
 
 
 async def list_reviews(request: web.Request) -> web.Response:
     """GET /repos/{o}/{r}/pulls/{n}/reviews (oldest first, like GitHub)."""
     r = repo_of(request)
     sim = sim_of(request)
-    n = sim.pull(r, int_arg(request, "number")).number
+    n = sim.state.pull(r, int_arg(request, "number")).number
     reviews = [rv for rv in r.reviews if rv.number == n]
-    return reply([shapes.review(sim.public_url, r, rv) for rv in paginate(request, reviews)])
+    return reply([shapes.review(sim.state.api, r, rv) for rv in paginate(request, reviews)])
 
 
 # -- checks and statuses --------------------------------------------------------------------
@@ -252,7 +222,7 @@ async def list_check_runs(request: web.Request) -> web.Response:
         for x in runs:
             newest.setdefault((x.app.id, x.name), x)
         runs = [x for x in runs if newest[(x.app.id, x.name)] is x]
-    page = [shapes.check_run(sim.public_url, r, x) for x in paginate(request, runs)]
+    page = [shapes.check_run(sim.state.api, r, x) for x in paginate(request, runs)]
     return reply({"total_count": len(runs), "check_runs": page})
 
 
@@ -267,8 +237,8 @@ async def create_check_run(request: web.Request) -> web.Response:
         raise invalid("CheckRun", "head_sha", "missing_field")
     if caller_of(request).kind != "installation":
         raise SimError(403, shapes.error("You must authenticate via a GitHub App."))
-    run = sim.create_check_run(r, sim.github_app, sim.bot, body)
-    return reply(shapes.check_run(sim.public_url, r, run), 201)
+    run = sim.world.create_check_run(r, sim.state.github_app, sim.state.bot, body)
+    return reply(shapes.check_run(sim.state.api, r, run), 201)
 
 
 def _run(request: web.Request, r: Repo) -> int:
@@ -281,7 +251,7 @@ def _run(request: web.Request, r: Repo) -> int:
 async def get_check_run(request: web.Request) -> web.Response:
     """GET /repos/{o}/{r}/check-runs/{id}."""
     r = repo_of(request)
-    return reply(shapes.check_run(sim_of(request).public_url, r, r.check_runs[_run(request, r)]))
+    return reply(shapes.check_run(sim_of(request).state.api, r, r.check_runs[_run(request, r)]))
 
 
 async def update_check_run(request: web.Request) -> web.Response:
@@ -289,11 +259,11 @@ async def update_check_run(request: web.Request) -> web.Response:
     r = repo_of(request)
     sim = sim_of(request)
     run = r.check_runs[_run(request, r)]
-    if run.app is not sim.github_app or caller_of(request).kind != "installation":
-        msg = f"Invalid app_id `{sim.github_app.id}` - check run can only be modified by the GitHub App that created it."
+    if run.app is not sim.state.github_app or caller_of(request).kind != "installation":
+        msg = f"Invalid app_id `{sim.state.github_app.id}` - check run can only be modified by the GitHub App that created it."
         raise SimError(403, shapes.error(msg))
-    sim.update_check_run(r, run, sim.bot, body_json(await request.read()))
-    return reply(shapes.check_run(sim.public_url, r, run))
+    sim.world.update_check_run(r, run, sim.state.bot, body_json(await request.read()))
+    return reply(shapes.check_run(sim.state.api, r, run))
 
 
 async def combined_status(request: web.Request) -> web.Response:
@@ -302,7 +272,7 @@ async def combined_status(request: web.Request) -> web.Response:
     sha = r.resolve(request.match_info["ref"])
     if sha is None:
         raise not_found()
-    return reply(shapes.combined_status(sim_of(request).public_url, r, sha))
+    return reply(shapes.combined_status(sim_of(request).state.api, r, sha))
 
 
 async def list_statuses(request: web.Request) -> web.Response:
@@ -310,7 +280,7 @@ async def list_statuses(request: web.Request) -> web.Response:
     r = repo_of(request)
     sha = r.resolve(request.match_info["ref"])
     found = sorted((s for s in r.statuses if s.sha == sha), key=lambda s: -s.id)
-    api = sim_of(request).public_url
+    api = sim_of(request).state.api
     return reply([shapes.status(api, r, s) for s in paginate(request, found)])
 
 
@@ -320,7 +290,9 @@ async def permission(request: web.Request) -> web.Response:
     sim = sim_of(request)
     login = request.match_info["username"]
     return reply(
-        shapes.collaborator_permission(sim.public_url, sim.user(login), sim.role(r, login))
+        shapes.collaborator_permission(
+            sim.state.api, sim.state.user(login), sim.state.role(r, login)
+        )
     )
 
 
@@ -331,9 +303,9 @@ async def list_comments(request: web.Request) -> web.Response:
     """GET /repos/{o}/{r}/issues/{n}/comments (oldest first)."""
     r = repo_of(request)
     sim = sim_of(request)
-    n = sim.pull(r, int_arg(request, "number")).number
+    n = sim.state.pull(r, int_arg(request, "number")).number
     found = sorted((c for c in r.comments.values() if c.number == n), key=lambda c: c.id)
-    return reply([shapes.issue_comment(sim.public_url, r, c) for c in paginate(request, found)])
+    return reply([shapes.issue_comment(sim.state.api, r, c) for c in paginate(request, found)])
 
 
 async def create_comment(request: web.Request) -> web.Response:
@@ -343,9 +315,9 @@ async def create_comment(request: web.Request) -> web.Response:
     body = body_json(await request.read())
     if not isinstance(body.get("body"), str) or not body["body"]:
         raise invalid("IssueComment", "body", "missing_field")
-    who = caller_of(request).user or sim.bot
-    c = sim.add_comment(r, int_arg(request, "number"), who, body["body"])
-    return reply(shapes.issue_comment(sim.public_url, r, c), 201)
+    who = caller_of(request).user or sim.state.bot
+    c = sim.world.add_comment(r, int_arg(request, "number"), who, body["body"])
+    return reply(shapes.issue_comment(sim.state.api, r, c), 201)
 
 
 def _comment_id(request: web.Request, r: Repo) -> int:
@@ -359,7 +331,7 @@ async def get_comment(request: web.Request) -> web.Response:
     """GET /repos/{o}/{r}/issues/comments/{id}."""
     r = repo_of(request)
     return reply(
-        shapes.issue_comment(sim_of(request).public_url, r, r.comments[_comment_id(request, r)])
+        shapes.issue_comment(sim_of(request).state.api, r, r.comments[_comment_id(request, r)])
     )
 
 
@@ -368,14 +340,14 @@ async def update_comment(request: web.Request) -> web.Response:
     r = repo_of(request)
     sim = sim_of(request)
     c = r.comments[_comment_id(request, r)]
-    who = caller_of(request).user or sim.bot
+    who = caller_of(request).user or sim.state.bot
     if c.user is not who:
         raise SimError(403, shapes.error("Resource not accessible by integration"))
     body = body_json(await request.read())
     if not isinstance(body.get("body"), str):
         raise invalid("IssueComment", "body", "missing_field")
-    sim.update_comment(r, c, body["body"], who)
-    return reply(shapes.issue_comment(sim.public_url, r, c))
+    sim.world.update_comment(r, c, body["body"], who)
+    return reply(shapes.issue_comment(sim.state.api, r, c))
 
 
 async def list_reactions(request: web.Request) -> web.Response:
@@ -385,7 +357,7 @@ async def list_reactions(request: web.Request) -> web.Response:
     found = [x for x in r.reactions if x.comment_id == cid]
     if "content" in request.query:
         found = [x for x in found if x.content == request.query["content"]]
-    api = sim_of(request).public_url
+    api = sim_of(request).state.api
     return reply([shapes.reaction(api, x) for x in paginate(request, found)])
 
 
@@ -397,18 +369,18 @@ async def create_reaction(request: web.Request) -> web.Response:
     content = body_json(await request.read()).get("content")
     if content not in REACTIONS:
         raise invalid("Reaction", "content")
-    who = caller_of(request).user or sim.bot
+    who = caller_of(request).user or sim.state.bot
     for x in r.reactions:
         if x.comment_id == cid and x.user is who and x.content == content:
-            return reply(shapes.reaction(sim.public_url, x), 200)
-    x = sim.add_reaction(r, cid, who, str(content))
-    return reply(shapes.reaction(sim.public_url, x), 201)
+            return reply(shapes.reaction(sim.state.api, x), 200)
+    x = sim.world.add_reaction(r, cid, who, str(content))
+    return reply(shapes.reaction(sim.state.api, x), 201)
 
 
 async def list_labels(request: web.Request) -> web.Response:
     """GET /repos/{o}/{r}/labels."""
     r = repo_of(request)
-    api = sim_of(request).public_url
+    api = sim_of(request).state.api
     found = sorted(r.labels.values(), key=lambda lab: lab.name.lower())
     return reply([shapes.label(api, r, lab) for lab in paginate(request, found)])
 
@@ -419,7 +391,7 @@ async def get_label(request: web.Request) -> web.Response:
     lab = r.label(request.match_info["name"])
     if lab is None:
         raise not_found()
-    return reply(shapes.label(sim_of(request).public_url, r, lab))
+    return reply(shapes.label(sim_of(request).state.api, r, lab))
 
 
 async def create_label(request: web.Request) -> web.Response:
@@ -433,32 +405,32 @@ async def create_label(request: web.Request) -> web.Response:
     if r.label(name) is not None:
         raise invalid("Label", "name", "already_exists")
     color = str(body.get("color") or "ededed").lstrip("#")
-    lab = sim.ensure_label(
-        r, name, caller_of(request).user or sim.bot, color, str(body.get("description") or "")
+    lab = sim.world.ensure_label(
+        r, name, caller_of(request).user or sim.state.bot, color, str(body.get("description") or "")
     )
-    return reply(shapes.label(sim.public_url, r, lab), 201)
+    return reply(shapes.label(sim.state.api, r, lab), 201)
 
 
 async def add_labels(request: web.Request) -> web.Response:
     """POST /repos/{o}/{r}/issues/{n}/labels: body {"labels": [...]} or a bare list."""
     r = repo_of(request)
     sim = sim_of(request)
-    p = sim.pull(r, int_arg(request, "number"))
+    p = sim.state.pull(r, int_arg(request, "number"))
     raw = await request.read()
     names = _label_names(raw)
-    who = caller_of(request).user or sim.bot
+    who = caller_of(request).user or sim.state.bot
     for name in names:
-        sim.label_pull(r, p, name, who)
-    return reply([shapes.label(sim.public_url, r, lab) for n in p.labels if (lab := r.label(n))])
+        sim.world.label_pull(r, p, name, who)
+    return reply([shapes.label(sim.state.api, r, lab) for n in p.labels if (lab := r.label(n))])
 
 
 async def list_issue_labels(request: web.Request) -> web.Response:
     """GET /repos/{o}/{r}/issues/{n}/labels: the labels on the pull request, paginated."""
     r = repo_of(request)
     sim = sim_of(request)
-    p = sim.pull(r, int_arg(request, "number"))
+    p = sim.state.pull(r, int_arg(request, "number"))
     found = [lab for n in p.labels if (lab := r.label(n)) is not None]
-    return reply([shapes.label(sim.public_url, r, lab) for lab in paginate(request, found)])
+    return reply([shapes.label(sim.state.api, r, lab) for lab in paginate(request, found)])
 
 
 def _label_names(raw: bytes) -> list[str]:
@@ -477,9 +449,11 @@ async def remove_label(request: web.Request) -> web.Response:
     """DELETE /repos/{o}/{r}/issues/{n}/labels/{name}: 404 if not on the issue."""
     r = repo_of(request)
     sim = sim_of(request)
-    p = sim.pull(r, int_arg(request, "number"))
-    sim.unlabel_pull(r, p, request.match_info["name"], caller_of(request).user or sim.bot)
-    return reply([shapes.label(sim.public_url, r, lab) for n in p.labels if (lab := r.label(n))])
+    p = sim.state.pull(r, int_arg(request, "number"))
+    sim.world.unlabel_pull(
+        r, p, request.match_info["name"], caller_of(request).user or sim.state.bot
+    )
+    return reply([shapes.label(sim.state.api, r, lab) for n in p.labels if (lab := r.label(n))])
 
 
 def add(router: web.UrlDispatcher) -> None:

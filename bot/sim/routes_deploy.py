@@ -6,14 +6,13 @@ from aiohttp import web
 
 from bot.sim import shapes
 from bot.sim.errors import SimError, invalid, not_found
-from bot.sim.routes import caller_of, int_arg, repo_of, sim_of
-from bot.sim.server import body_json, paginate, reply
+from bot.sim.http import body_json, caller_of, int_arg, paginate, reply, repo_of, sim_of
 from bot.sim.state import Deployment, Environment, Repo, User, Variable
 
 
 def _who(request: web.Request) -> User:
     sim = sim_of(request)
-    return caller_of(request).user or sim.bot
+    return caller_of(request).user or sim.state.bot
 
 
 def _deployment(request: web.Request, r: Repo) -> Deployment:
@@ -39,7 +38,7 @@ async def list_deployments(request: web.Request) -> web.Response:
     for key in ("sha", "ref", "environment", "task"):
         if key in q:
             found = [d for d in found if getattr(d, key) == q[key]]
-    return reply([shapes.deployment(sim.public_url, r, d) for d in paginate(request, found)])
+    return reply([shapes.deployment(sim.state.api, r, d) for d in paginate(request, found)])
 
 
 async def create_deployment(request: web.Request) -> web.Response:
@@ -47,16 +46,19 @@ async def create_deployment(request: web.Request) -> web.Response:
     r = repo_of(request)
     sim = sim_of(request)
     who = _who(request)
-    d = sim.create_deployment(
-        r, who, body_json(await request.read()), sim.github_app if who is sim.bot else None
+    d = sim.deployments.create_deployment(
+        r,
+        who,
+        body_json(await request.read()),
+        sim.state.github_app if who is sim.state.bot else None,
     )
-    return reply(shapes.deployment(sim.public_url, r, d), 201)
+    return reply(shapes.deployment(sim.state.api, r, d), 201)
 
 
 async def get_deployment(request: web.Request) -> web.Response:
     """GET /repos/{o}/{r}/deployments/{id}."""
     r = repo_of(request)
-    return reply(shapes.deployment(sim_of(request).public_url, r, _deployment(request, r)))
+    return reply(shapes.deployment(sim_of(request).state.api, r, _deployment(request, r)))
 
 
 async def list_deployment_statuses(request: web.Request) -> web.Response:
@@ -66,7 +68,7 @@ async def list_deployment_statuses(request: web.Request) -> web.Response:
     found = sorted(
         (s for s in r.deployment_statuses if s.deployment_id == d.id), key=lambda s: -s.id
     )
-    api = sim_of(request).public_url
+    api = sim_of(request).state.api
     return reply([shapes.deployment_status(api, r, s) for s in paginate(request, found)])
 
 
@@ -77,14 +79,16 @@ async def create_deployment_status(request: web.Request) -> web.Response:
     d = _deployment(request, r)
     who = _who(request)
     body = body_json(await request.read())
-    s = sim.add_deployment_status(r, d, who, body, sim.github_app if who is sim.bot else None)
-    return reply(shapes.deployment_status(sim.public_url, r, s), 201)
+    s = sim.deployments.add_deployment_status(
+        r, d, who, body, sim.state.github_app if who is sim.state.bot else None
+    )
+    return reply(shapes.deployment_status(sim.state.api, r, s), 201)
 
 
 async def list_environments(request: web.Request) -> web.Response:
     """GET /repos/{o}/{r}/environments."""
     r = repo_of(request)
-    api = sim_of(request).public_url
+    api = sim_of(request).state.api
     found = sorted(r.environments.values(), key=lambda e: e.name)
     page = [shapes.environment(api, r, e) for e in paginate(request, found)]
     return reply({"total_count": len(found), "environments": page})
@@ -93,7 +97,7 @@ async def list_environments(request: web.Request) -> web.Response:
 async def get_environment(request: web.Request) -> web.Response:
     """GET /repos/{o}/{r}/environments/{name}."""
     r = repo_of(request)
-    return reply(shapes.environment(sim_of(request).public_url, r, _env(request, r)))
+    return reply(shapes.environment(sim_of(request).state.api, r, _env(request, r)))
 
 
 async def put_environment(request: web.Request) -> web.Response:
@@ -101,9 +105,9 @@ async def put_environment(request: web.Request) -> web.Response:
     r = repo_of(request)
     sim = sim_of(request)
     body_json(await request.read())
-    env = sim.environment(r, request.match_info["environment_name"])
-    env.updated_at = sim.clock()
-    return reply(shapes.environment(sim.public_url, r, env))
+    env = sim.deployments.environment(r, request.match_info["environment_name"])
+    env.updated_at = sim.state.clock()
+    return reply(shapes.environment(sim.state.api, r, env))
 
 
 async def list_variables(request: web.Request) -> web.Response:
@@ -127,7 +131,7 @@ async def create_variable(request: web.Request) -> web.Response:
     key = name.upper()
     if key in env.variables:
         raise SimError(409, shapes.error("Already exists - Variable already exists"))
-    now = sim.clock()
+    now = sim.state.clock()
     env.variables[key] = Variable(key, value, now, now)
     return reply({}, 201)
 
@@ -157,7 +161,7 @@ async def update_variable(request: web.Request) -> web.Response:
         del env.variables[v.name]
         v.name = body["name"].upper()
         env.variables[v.name] = v
-    v.updated_at = sim_of(request).clock()
+    v.updated_at = sim_of(request).state.clock()
     return reply(None, 204)
 
 
@@ -172,7 +176,7 @@ async def delete_variable(request: web.Request) -> web.Response:
 async def list_releases(request: web.Request) -> web.Response:
     """GET /repos/{o}/{r}/releases (newest first)."""
     r = repo_of(request)
-    api = sim_of(request).public_url
+    api = sim_of(request).state.api
     found = sorted(r.releases, key=lambda x: -x.id)
     return reply([shapes.release(api, r, x) for x in paginate(request, found)])
 
@@ -181,8 +185,8 @@ async def create_release(request: web.Request) -> web.Response:
     """POST /repos/{o}/{r}/releases."""
     r = repo_of(request)
     sim = sim_of(request)
-    rel = sim.create_release(r, _who(request), body_json(await request.read()))
-    return reply(shapes.release(sim.public_url, r, rel), 201)
+    rel = sim.deployments.create_release(r, _who(request), body_json(await request.read()))
+    return reply(shapes.release(sim.state.api, r, rel), 201)
 
 
 async def release_by_tag(request: web.Request) -> web.Response:
@@ -191,7 +195,7 @@ async def release_by_tag(request: web.Request) -> web.Response:
     rel = next((x for x in r.releases if x.tag_name == request.match_info["tag"]), None)
     if rel is None:
         raise not_found()
-    return reply(shapes.release(sim_of(request).public_url, r, rel))
+    return reply(shapes.release(sim_of(request).state.api, r, rel))
 
 
 async def review_protection_rule(request: web.Request) -> web.Response:
@@ -199,7 +203,7 @@ async def review_protection_rule(request: web.Request) -> web.Response:
     r = repo_of(request)
     sim = sim_of(request)
     body = body_json(await request.read())
-    sim.review_protection_rule(r, int_arg(request, "run_id"), body, _who(request))
+    sim.deployments.review_protection_rule(r, int_arg(request, "run_id"), body, _who(request))
     return reply(None, 204)
 
 

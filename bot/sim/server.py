@@ -1,32 +1,26 @@
-"""The REST front door: auth, faults, rate limits, ETags, pagination and the request log."""
+"""The REST front door: auth, faults, rate limits, ETags and the request log, before the routes."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from typing import Any
 
 from aiohttp import web
 
-from bot.sim import shapes
+from bot.sim import routes, routes_deploy, shapes
 from bot.sim.auth import AuthError, verify_jwt
 from bot.sim.errors import SimError
-from bot.sim.state import JSON, User
-
-if TYPE_CHECKING:
-    from bot.sim.simulator import Simulator
-
-SIM: web.AppKey[Simulator] = web.AppKey("sim")
+from bot.sim.http import CALLER, LINK, SIM, Backend, Caller, reply
 
 RATE_LIMIT = 5000
 WINDOW_S = 3600
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+JWT_PATHS = re.compile(r"^/app(/|$)|^/repos/[^/]+/[^/]+/installation$")
 
 
 @dataclass
@@ -64,26 +58,6 @@ class Fault:
 
 
 @dataclass
-class Caller:
-    """Who is calling: the App itself (JWT), an installation, or a user token."""
-
-    kind: str
-    user: User | None = None
-    installation_id: int | None = None
-
-    @property
-    def bucket(self) -> str:
-        """The rate-limit bucket (GitHub counts per installation or per user)."""
-        if self.installation_id is not None:
-            return f"installation:{self.installation_id}"
-        return f"user:{self.user.login if self.user else 'app'}"
-
-
-CALLER = web.RequestKey("caller", Caller)
-LINK = web.RequestKey("link", str)
-
-
-@dataclass
 class Bucket:
     """Rate-limit usage in the current window."""
 
@@ -91,80 +65,109 @@ class Bucket:
     used: int = 0
 
 
-def reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    """A JSON response (an empty body for 204/304)."""
-    if status in (204, 304):
-        return web.Response(status=status, headers=headers)
-    text = json.dumps(body)
-    return web.Response(status=status, text=text, content_type="application/json", headers=headers)
+class Server:
+    """The REST API served over HTTP: the front door's own state, the routes, and the listener."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.requests: list[RequestRecord] = []
+        # Requests no route served (the simulator lacks what the caller asked for); tests assert
+        # there are none, since `requests` may be cleared by them.
+        self.unrouted: list[RequestRecord] = []
+        self.faults: list[Fault] = []
+        self.buckets: dict[str, Bucket] = {}
+        self.forced_limit: tuple[int, float] | None = None
+        self.url: str | None = None
+        self.app = web.Application(middlewares=[front_door])
+        self.app[SIM] = backend
+        self.app[SERVER] = self
+        routes.add(self.app.router)
+        routes_deploy.add(self.app.router)
+        self._runner: web.AppRunner | None = None
+
+    async def start(self, host: str, port: int) -> str:
+        """Listen on host:port (0 picks a free port); returns the served base URL."""
+        self._runner = web.AppRunner(self.app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound = port
+        for sock in getattr(site._server, "sockets", None) or []:
+            bound = sock.getsockname()[1]
+        self.url = f"http://{host}:{bound}"
+        return self.url
+
+    async def close(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def fault(
+        self,
+        method: str | None = None,
+        path: str = ".*",
+        status: int = 502,
+        count: int = 1,
+        headers: dict[str, str] | None = None,
+        delay: float = 0.0,
+        body: object = None,
+        after: bool = False,
+    ) -> Fault:
+        """The next `count` requests matching method and path regex answer `status`."""
+        re.compile(path)
+        f = Fault(method, path, status, count, dict(headers or {}), delay, body, after)
+        self.faults.append(f)
+        return f
+
+    def set_rate_limit(self, remaining: int = 0, reset_in: float = 2) -> None:
+        """From now on report `remaining`; at 0 answer 403 until `reset_in` seconds pass."""
+        self.forced_limit = (remaining, self.backend.state.clock().timestamp() + reset_in)
 
 
-def paginate(request: web.Request, items: list[Any]) -> list[Any]:
-    """The requested page of `items`; stores the Link header for the middleware to add."""
-    try:
-        per_page = min(max(int(request.query.get("per_page", "30")), 1), 100)
-        page = max(int(request.query.get("page", "1")), 1)
-    except ValueError:
-        per_page, page = 30, 1
-    last = max(1, -(-len(items) // per_page))
-    sim = request.app[SIM]
-
-    def link(n: int, rel: str) -> str:
-        query = {**request.query, "per_page": str(per_page), "page": str(n)}
-        return f'<{sim.public_url}{request.path}?{urlencode(query)}>; rel="{rel}"'
-
-    links = []
-    if page < last:
-        links += [link(page + 1, "next"), link(last, "last")]
-    if page > 1:
-        links += [link(1, "first"), link(page - 1, "prev")]
-    if links:
-        request[LINK] = ", ".join(links)
-    return items[(page - 1) * per_page : page * per_page]
+SERVER = web.AppKey("server", Server)
 
 
-JWT_PATHS = re.compile(r"^/app(/|$)|^/repos/[^/]+/[^/]+/installation$")
-
-
-def authenticate(sim: Simulator, request: web.Request) -> Caller:
+def authenticate(backend: Backend, request: web.Request) -> Caller:
     """Resolve the Authorization header; raise SimError 401 like GitHub."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     value = value.strip()
     if not value or scheme.lower() not in ("token", "bearer"):
         raise SimError(401, shapes.error("Requires authentication"))
+    state, credentials = backend.state, backend.credentials
     if JWT_PATHS.search(request.path):
         try:
-            verify_jwt(value, sim.public_key_pem, sim.app_id, sim.clock())
+            verify_jwt(value, credentials.public_key_pem, state.github_app.id, state.clock())
         except AuthError as exc:
             raise SimError(401, shapes.error(str(exc))) from exc
-        return Caller("app", sim.bot)
+        return Caller("app", state.bot)
     try:
-        tok = sim.tokens.check(value)
+        tok = credentials.tokens.check(value)
     except AuthError as exc:
         raise SimError(401, shapes.error(str(exc))) from exc
     if tok.user is not None:
         return Caller("user", tok.user)
-    return Caller("installation", sim.bot, tok.installation_id)
+    return Caller("installation", state.bot, tok.installation_id)
 
 
-def rate_headers(sim: Simulator, caller: Caller | None, count: bool) -> tuple[dict[str, str], bool]:
+def rate_headers(server: Server, caller: Caller | None, count: bool) -> tuple[dict[str, str], bool]:
     """Rate-limit headers for this response and whether the caller is over the limit."""
-    now = sim.clock().timestamp()
+    now = server.backend.state.clock().timestamp()
     key = caller.bucket if caller else "anonymous"
-    b = sim.buckets.get(key)
+    b = server.buckets.get(key)
     if b is None or b.reset <= now:
-        b = sim.buckets[key] = Bucket(now + WINDOW_S)
-    forced = sim.forced_limit
+        b = server.buckets[key] = Bucket(now + WINDOW_S)
+    forced = server.forced_limit
     if forced is not None and forced[1] <= now:
-        sim.forced_limit = forced = None
-        sim.buckets.clear()
-        b = sim.buckets[key] = Bucket(now + WINDOW_S)
+        server.forced_limit = forced = None
+        server.buckets.clear()
+        b = server.buckets[key] = Bucket(now + WINDOW_S)
     if forced is not None:
         remaining, reset = forced
         exceeded = remaining <= 0
         if count and not exceeded:
-            sim.forced_limit = (remaining - 1, reset)
+            server.forced_limit = (remaining - 1, reset)
             remaining -= 1
         used = RATE_LIMIT - remaining
     else:
@@ -189,9 +192,9 @@ def etag_for(body: bytes, caller: Caller | None) -> str:
 
 
 async def _fault(
-    sim: Simulator, request: web.Request, handler: Handler
+    server: Server, request: web.Request, handler: Handler
 ) -> web.StreamResponse | None:
-    fault = next((f for f in sim.faults if f.matches(request)), None)
+    fault = next((f for f in server.faults if f.matches(request)), None)
     if fault is None:
         return None
     fault.count -= 1
@@ -209,17 +212,17 @@ async def _fault(
 @web.middleware
 async def front_door(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every request: fault, auth, rate limit, handler, ETag, headers, log."""
-    sim = request.app[SIM]
+    server = request.app[SERVER]
     caller: Caller | None = None
     resp: web.StreamResponse
     try:
-        caller = authenticate(sim, request)
+        caller = authenticate(server.backend, request)
         request[CALLER] = caller
-        faulted = await _fault(sim, request, handler)
+        faulted = await _fault(server, request, handler)
         if faulted is not None:
             resp = faulted
         else:
-            limit, exceeded = rate_headers(sim, caller, count=False)
+            limit, exceeded = rate_headers(server, caller, count=False)
             if exceeded and caller.kind != "app":
                 msg = f"API rate limit exceeded for {caller.bucket.replace(':', ' ID ')}."
                 resp = reply(shapes.error(msg), 403, limit)
@@ -235,7 +238,7 @@ async def front_door(request: web.Request, handler: Handler) -> web.StreamRespon
             resp = reply(shapes.error(exc.reason), exc.status)
     resp = _conditional(request, resp, caller)
     counted = resp.status != 304 and caller is not None and caller.kind != "app"
-    limit, _ = rate_headers(sim, caller, count=counted)
+    limit, _ = rate_headers(server, caller, count=counted)
     for k, v in limit.items():
         resp.headers.setdefault(k, v)
     resp.headers.setdefault("x-github-media-type", "github.v3; format=json")
@@ -248,11 +251,11 @@ async def front_door(request: web.Request, handler: Handler) -> web.StreamRespon
         dict(request.query),
         resp.status,
         caller.installation_id if caller else None,
-        sim.clock(),
+        server.backend.state.clock(),
     )
-    sim.requests.append(record)
+    server.requests.append(record)
     if unrouted(request):
-        sim.unrouted.append(record)
+        server.unrouted.append(record)
     return resp
 
 
@@ -278,27 +281,3 @@ def _conditional(
     resp.headers["Cache-Control"] = "private, max-age=60, s-maxage=60"
     resp.headers["Vary"] = "Accept, Authorization, Cookie, X-GitHub-OTP"
     return resp
-
-
-def build_app(sim: Simulator) -> web.Application:
-    """The aiohttp application serving the REST API at the root."""
-    from bot.sim import routes, routes_deploy
-
-    app = web.Application(middlewares=[front_door])
-    app[SIM] = sim
-    routes.add(app.router)
-    routes_deploy.add(app.router)
-    return app
-
-
-def body_json(data: bytes) -> JSON:
-    """A request's JSON object body, or 400 like GitHub."""
-    if not data:
-        return {}
-    try:
-        out = json.loads(data)
-    except ValueError as exc:
-        raise SimError(400, shapes.error("Problems parsing JSON")) from exc
-    if not isinstance(out, dict):
-        raise SimError(400, shapes.error("Problems parsing JSON"))
-    return out

@@ -1,15 +1,15 @@
-"""The world's state and every change to it, each emitting the webhooks GitHub would."""
+"""The repository side of GitHub: repositories, commits, pulls, checks, statuses, labels,
+reviews and comments; each change emits the webhooks GitHub would."""
 
 from __future__ import annotations
 
 import hashlib
-import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot.sim import limits, payloads, shapes
-from bot.sim.delivery import Delivery
-from bot.sim.errors import SimError, invalid, not_found
+from bot.sim.delivery import Webhooks
+from bot.sim.errors import SimError, invalid
+from bot.sim.shared import State
 from bot.sim.state import (
     JSON,
     App,
@@ -32,84 +32,12 @@ ROLES = ("read", "triage", "write", "maintain", "admin")
 
 
 class World:
-    """Repositories, users, apps and installations; mutations emit webhook deliveries."""
+    """The repository side of GitHub over the shared state; every change emits its webhooks."""
 
-    def __init__(self, clock: Callable[[], datetime] | None, events: list[str]) -> None:
-        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
-        self._ids = 1000
-        self._seq = 0
-        self.users: dict[str, User] = {}
-        self.repos: dict[str, Repo] = {}
-        self.installations: dict[int, Installation] = {}
-        self.emitted: list[Delivery] = []
-        self.deliveries: list[Delivery] = []
-        self.subscribed_events: set[str] = set(events)
-        owner = self.user("ringbot-dev")
-        self.github_app = App(1, "ringbot", "ringbot", owner, self.clock(), list(events))
-        self.apps: dict[str, App] = {"ringbot": self.github_app}
-        self.bot = self.user("ringbot[bot]")
-
-    # -- plumbing ---------------------------------------------------------------------------
-
-    @property
-    def api(self) -> str:
-        """Base URL clients see; the Simulator overrides it with public_url."""
-        return "http://localhost"
-
-    def _queue(self, d: Delivery) -> None:
-        """Hand a subscribed delivery to the transport (the Simulator overrides this)."""
-
-    def next_id(self) -> int:
-        """A fresh id, unique across every object kind."""
-        self._ids += 1
-        return self._ids
-
-    def user(self, login: str) -> User:
-        """The account with this login, created on first use; `...[bot]` logins are bots."""
-        if login not in self.users:
-            kind = "Bot" if login.endswith("[bot]") else "User"
-            self.users[login] = User(login, 100 + len(self.users), kind)
-        return self.users[login]
-
-    def other_app(self, slug: str) -> App:
-        """A third-party App (e.g. CI) by slug, created on first use."""
-        if slug not in self.apps:
-            owner = self.user(f"{slug}-org")
-            ident = len(self.apps) + 1
-            self.apps[slug] = App(ident, slug, slug, owner, self.clock(), ["check_run"])
-        return self.apps[slug]
-
-    def repo(self, full_name: str) -> Repo:
-        """The repository state (dataclasses in bot.sim.state) for owner/name."""
-        try:
-            return self.repos[full_name]
-        except KeyError:
-            raise KeyError(f"no repository {full_name!r} in the simulator") from None
-
-    def pull(self, r: Repo, number: int) -> PullRequest:
-        """A pull request or 404."""
-        if number not in r.pulls:
-            raise not_found()
-        return r.pulls[number]
-
-    def role(self, r: Repo, login: str) -> str:
-        """A user's role on the repository: the owner is admin, strangers have none."""
-        if login == r.owner.login:
-            return "admin"
-        return r.collaborators.get(login, "none")
-
-    def emit(self, r: Repo, event: str, payload: JSON, only_app: App | None = None) -> None:
-        """Record an event; deliver it if the repo is installed, subscribed and meant for us."""
-        if r.installation_id is None:
-            return  # the App is not installed there: GitHub sends it nothing
-        d = Delivery(str(uuid.uuid4()), event, payload.get("action"), payload)
-        self.emitted.append(d)
-        if event in self.subscribed_events and (only_app is None or only_app is self.github_app):
-            self.deliveries.append(d)
-            self._queue(d)
-
-    def _bot_app(self, u: User) -> App | None:
-        return self.github_app if u is self.bot else None
+    def __init__(self, state: State, hooks: Webhooks) -> None:
+        self.state = state
+        self.hooks = hooks
+        self._seq = 0  # commit order: Repo.history sorts by it
 
     # -- repositories and commits -----------------------------------------------------------
 
@@ -118,13 +46,13 @@ class World:
     ) -> Repo:
         """A repository with one initial commit; the App is installed on its owner."""
         owner_login, name = full_name.split("/", 1)
-        owner = self.user(owner_login)
-        inst = next((i for i in self.installations.values() if i.account is owner), None)
+        owner = self.state.user(owner_login)
+        inst = next((i for i in self.state.installations.values() if i.account is owner), None)
         if inst is None:
-            inst = Installation(self.next_id(), owner, self.clock())
-            self.installations[inst.id] = inst
-        r = Repo(self.next_id(), owner, name, default_branch, self.clock(), inst.id)
-        self.repos[full_name] = r
+            inst = Installation(self.state.next_id(), owner, self.state.clock())
+            self.state.installations[inst.id] = inst
+        r = Repo(self.state.next_id(), owner, name, default_branch, self.state.clock(), inst.id)
+        self.state.repos[full_name] = r
         c = self._commit(r, [], dict(files or {}), owner, "Initial commit")
         r.branches[default_branch] = c.sha
         r.pushed_at = c.date
@@ -134,8 +62,8 @@ class World:
         """Give a user a role: read|triage|write|maintain|admin."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}")
-        self.repo(repo).collaborators[login] = role
-        self.user(login)
+        self.state.repo(repo).collaborators[login] = role
+        self.state.user(login)
 
     def _commit(
         self,
@@ -161,7 +89,7 @@ class World:
             parents,
             message,
             author,
-            self.clock(),
+            self.state.clock(),
             tree,
         )
         r.commits[c.sha] = c
@@ -176,9 +104,9 @@ class World:
         message: str | None = None,
     ) -> str:
         """A new commit on `branch` (created from the default branch if new); emits push."""
-        r = self.repo(repo)
+        r = self.state.repo(repo)
         branch = branch or r.default_branch
-        who = self.user(author or r.owner.login)
+        who = self.state.user(author or r.owner.login)
         before = r.branches.get(branch)
         parent = before or r.branches[r.default_branch]
         c = self._commit(r, [parent], files, who, message or f"Update {', '.join(files)}")
@@ -190,18 +118,18 @@ class World:
     ) -> None:
         """Move a branch to its new head; emits push, check_suite requested and synchronize."""
         r.branches[branch] = new[-1].sha
-        r.pushed_at = self.clock()
-        self.emit(
+        r.pushed_at = self.state.clock()
+        self.hooks.emit(
             r,
             "push",
-            payloads.push(self.api, r, who, f"refs/heads/{branch}", before or ZERO_SHA, new),
+            payloads.push(self.state.api, r, who, f"refs/heads/{branch}", before or ZERO_SHA, new),
         )
         self.request_suite(r, new[-1].sha, branch)
         for p in r.pulls.values():
             if p.state == "open" and p.head_repo == r.full_name and p.head_ref == branch:
                 self._synchronize(r, p, new, who)
         # Fork heads live in the fork; their PRs are in the parent repository.
-        parent = self.repos.get(r.fork_of) if r.fork_of else None
+        parent = self.state.repos.get(r.fork_of) if r.fork_of else None
         for p in parent.pulls.values() if parent else []:
             if p.state == "open" and p.head_repo == r.full_name and p.head_ref == branch:
                 self._synchronize(parent, p, new, who)  # type: ignore[arg-type]
@@ -210,10 +138,10 @@ class World:
         before = p.head_sha
         p.head_sha = new[-1].sha
         p.commit_shas.extend(c.sha for c in new)
-        p.updated_at = self.clock()
+        p.updated_at = self.state.clock()
         body = self._pr_payload(r, p, who, "synchronize")
         body.update({"before": before, "after": p.head_sha})
-        self.emit(r, "pull_request", body)
+        self.hooks.emit(r, "pull_request", body)
 
     # -- check suites and runs --------------------------------------------------------------
 
@@ -224,15 +152,15 @@ class World:
                 return s
         if branch is None:
             branch = next(iter(r.branches_at(sha)), None)
-        now = self.clock()
-        s = CheckSuite(self.next_id(), sha, branch, a, now, now)
+        now = self.state.clock()
+        s = CheckSuite(self.state.next_id(), sha, branch, a, now, now)
         r.check_suites[s.id] = s
         return s
 
     def request_suite(self, r: Repo, sha: str, branch: str) -> None:
         """On a push GitHub asks every checks App for a suite (check_suite requested)."""
-        s = self.suite(r, self.github_app, sha, branch)
-        self._emit_suite(r, s, "requested", self.bot, only_app=self.github_app)
+        s = self.suite(r, self.state.github_app, sha, branch)
+        self._emit_suite(r, s, "requested", self.state.bot, only_app=self.state.github_app)
 
     def suite_runs(self, r: Repo, s: CheckSuite) -> list[CheckRun]:
         """The runs of a suite."""
@@ -241,20 +169,20 @@ class World:
     def _emit_suite(
         self, r: Repo, s: CheckSuite, action: str, sender: User, only_app: App | None = None
     ) -> None:
-        body = shapes.check_suite(self.api, r, s, self.suite_runs(r, s))
-        self.emit(
+        body = shapes.check_suite(self.state.api, r, s, self.suite_runs(r, s))
+        self.hooks.emit(
             r,
             "check_suite",
-            {**payloads.envelope(self.api, r, sender, action), "check_suite": body},
+            {**payloads.envelope(self.state.api, r, sender, action), "check_suite": body},
             only_app,
         )
 
     def _emit_run(self, r: Repo, run: CheckRun, action: str, sender: User) -> None:
-        body = shapes.check_run(self.api, r, run)
+        body = shapes.check_run(self.state.api, r, run)
         s = r.check_suites[run.suite_id]
         body["check_suite"] = {
             k: v
-            for k, v in shapes.check_suite(self.api, r, s, self.suite_runs(r, s)).items()
+            for k, v in shapes.check_suite(self.state.api, r, s, self.suite_runs(r, s)).items()
             if k
             not in (
                 "head_commit",
@@ -265,10 +193,10 @@ class World:
             )
         }
         only = run.app if action in ("rerequested", "requested_action") else None
-        self.emit(
+        self.hooks.emit(
             r,
             "check_run",
-            {**payloads.envelope(self.api, r, sender, action), "check_run": body},
+            {**payloads.envelope(self.state.api, r, sender, action), "check_run": body},
             only,
         )
 
@@ -281,9 +209,9 @@ class World:
                 "CheckRun", "head_sha", message=f"No commit found for SHA: {fields['head_sha']}"
             )
         s = self.suite(r, a, sha)
-        now = self.clock()
+        now = self.state.clock()
         run = CheckRun(
-            self.next_id(),
+            self.state.next_id(),
             sha,
             fields["name"],
             a,
@@ -329,14 +257,14 @@ class World:
             run.conclusion = run.conclusion or "neutral"
             if f.get("completed_at"):
                 run.completed_at = datetime.fromisoformat(f["completed_at"].replace("Z", "+00:00"))
-            run.completed_at = run.completed_at or self.clock()
+            run.completed_at = run.completed_at or self.state.clock()
         else:
             run.conclusion, run.completed_at = None, None
 
     def _maybe_complete_suite(self, r: Repo, s: CheckSuite, sender: User) -> None:
         runs = self.suite_runs(r, s)
         if runs and all(x.status == "completed" for x in runs):
-            s.updated_at = self.clock()
+            s.updated_at = self.state.clock()
             self._emit_suite(r, s, "completed", sender)
 
     def set_check_run(
@@ -350,9 +278,13 @@ class World:
         output: JSON | None = None,
     ) -> int:
         """CI reports a check run: updates its open run of that name or creates one; returns the id."""
-        r = self.repo(repo)
-        a = self.github_app if app == self.github_app.slug else self.other_app(app)
-        sender = self.bot if a is self.github_app else self.user(f"{a.slug}[bot]")
+        r = self.state.repo(repo)
+        a = (
+            self.state.github_app
+            if app == self.state.github_app.slug
+            else self.state.other_app(app)
+        )
+        sender = self.state.bot if a is self.state.github_app else self.state.user(f"{a.slug}[bot]")
         fields: JSON = {"name": name, "head_sha": sha, "status": status, "output": output or {}}
         if status == "completed":
             fields["conclusion"] = conclusion
@@ -365,8 +297,8 @@ class World:
 
     def rerequest_check_run(self, repo: str, check_run_id: int, by: str) -> None:
         """Someone clicks "Re-run": check_run rerequested (sent only to the run's App)."""
-        r = self.repo(repo)
-        self._emit_run(r, r.check_runs[check_run_id], "rerequested", self.user(by))
+        r = self.state.repo(repo)
+        self._emit_run(r, r.check_runs[check_run_id], "rerequested", self.state.user(by))
 
     # -- statuses ---------------------------------------------------------------------------
 
@@ -381,49 +313,47 @@ class World:
         target_url: str | None = None,
     ) -> int:
         """A commit status from another CI; emits status; returns its id."""
-        r = self.repo(repo)
+        r = self.state.repo(repo)
         full = r.resolve(sha)
         if full is None:
             raise KeyError(sha)
         s = Status(
-            self.next_id(),
+            self.state.next_id(),
             full,
             context,
             state,
             description,
             target_url,
-            self.user(by),
-            self.clock(),
+            self.state.user(by),
+            self.state.clock(),
         )
         r.statuses.append(s)
-        self.emit(r, "status", payloads.status(self.api, r, s))
+        self.hooks.emit(r, "status", payloads.status(self.state.api, r, s))
         return s.id
 
     # -- pull requests ----------------------------------------------------------------------
 
-    def head_repo(self, r: Repo, p: PullRequest) -> Repo:
-        """The repository holding a pull request's head branch."""
-        return self.repos.get(p.head_repo, r)
-
     def _pr_payload(self, r: Repo, p: PullRequest, sender: User, action: str) -> JSON:
-        return payloads.pull_request(self.api, r, self.head_repo(r, p), p, sender, action)
+        return payloads.pull_request(
+            self.state.api, r, self.state.head_repo(r, p), p, sender, action
+        )
 
     def _fork(self, r: Repo, login: str) -> Repo:
         name = f"{login}/{r.name}"
-        if name not in self.repos:
+        if name not in self.state.repos:
             f = Repo(
-                self.next_id(),
-                self.user(login),
+                self.state.next_id(),
+                self.state.user(login),
                 r.name,
                 r.default_branch,
-                self.clock(),
+                self.state.clock(),
                 None,
                 r.full_name,
             )
             f.commits = r.commits  # one object network, as for GitHub forks
             f.branches = {r.default_branch: r.branches[r.default_branch]}
-            self.repos[name] = f
-        return self.repos[name]
+            self.state.repos[name] = f
+        return self.state.repos[name]
 
     def open_pull_request(
         self,
@@ -438,18 +368,18 @@ class World:
         body: str = "",
     ) -> int:
         """Push a head branch with one commit and open a PR from it; returns the number."""
-        r = self.repo(repo)
+        r = self.state.repo(repo)
         base = base or r.default_branch
         n = r.next_number
         r.next_number += 1
         head = head or f"{author}-patch-{n}"
         holder = self._fork(r, author) if fork else r
-        who = self.user(author)
+        who = self.state.user(author)
         parent = r.branches[base]
         c = self._commit(r, [parent], files or {f"change-{n}.txt": f"{title}\n"}, who, title)
-        now = self.clock()
+        now = self.state.clock()
         p = PullRequest(
-            self.next_id(),
+            self.state.next_id(),
             n,
             title,
             body,
@@ -468,16 +398,16 @@ class World:
         else:
             holder.branches[head] = c.sha
         r.pulls[n] = p
-        self.emit(r, "pull_request", self._pr_payload(r, p, who, "opened"))
+        self.hooks.emit(r, "pull_request", self._pr_payload(r, p, who, "opened"))
         return n
 
     def push_to_pull_request(
         self, repo: str, number: int, files: dict[str, str | None], message: str | None = None
     ) -> str:
         """A new commit on the PR's head branch (synchronize); returns its SHA."""
-        r = self.repo(repo)
-        p = self.pull(r, number)
-        holder = self.head_repo(r, p)
+        r = self.state.repo(repo)
+        p = self.state.pull(r, number)
+        holder = self.state.head_repo(r, p)
         c = self._commit(r, [p.head_sha], files, p.user, message or f"Update {', '.join(files)}")
         if holder is r:
             self._advance(r, p.head_ref, p.head_sha, [c], p.user)
@@ -488,12 +418,14 @@ class World:
 
     def set_draft(self, repo: str, number: int, draft: bool, by: str | None = None) -> None:
         """converted_to_draft / ready_for_review."""
-        r = self.repo(repo)
-        p = self.pull(r, number)
+        r = self.state.repo(repo)
+        p = self.state.pull(r, number)
         p.draft = draft
-        p.updated_at = self.clock()
+        p.updated_at = self.state.clock()
         action = "converted_to_draft" if draft else "ready_for_review"
-        self.emit(r, "pull_request", self._pr_payload(r, p, self.user(by or p.user.login), action))
+        self.hooks.emit(
+            r, "pull_request", self._pr_payload(r, p, self.state.user(by or p.user.login), action)
+        )
 
     def ensure_label(
         self, r: Repo, name: str, sender: User, color: str = "ededed", description: str = ""
@@ -503,13 +435,13 @@ class World:
         if found is not None:
             return found
         limits.label(name, description)
-        lab = Label(self.next_id(), name, color, description)
+        lab = Label(self.state.next_id(), name, color, description)
         r.labels[name.lower()] = lab
         body = {
-            **payloads.envelope(self.api, r, sender, "created"),
-            "label": shapes.label(self.api, r, lab),
+            **payloads.envelope(self.state.api, r, sender, "created"),
+            "label": shapes.label(self.state.api, r, lab),
         }
-        self.emit(r, "label", body)
+        self.hooks.emit(r, "label", body)
         return lab
 
     def label_pull(self, r: Repo, p: PullRequest, name: str, sender: User) -> None:
@@ -518,10 +450,10 @@ class World:
         if any(x.lower() == name.lower() for x in p.labels):
             return
         p.labels.append(lab.name)
-        p.updated_at = self.clock()  # GitHub stamps the pull request on every label change
+        p.updated_at = self.state.clock()  # GitHub stamps the pull request on every label change
         body = self._pr_payload(r, p, sender, "labeled")
-        body["label"] = shapes.label(self.api, r, lab)
-        self.emit(r, "pull_request", body)
+        body["label"] = shapes.label(self.state.api, r, lab)
+        self.hooks.emit(r, "pull_request", body)
 
     def unlabel_pull(self, r: Repo, p: PullRequest, name: str, sender: User) -> None:
         """Remove a label from a PR or 404; emits pull_request unlabeled."""
@@ -530,38 +462,40 @@ class World:
         if lab is None or not present:
             raise SimError(404, shapes.error("Label does not exist"))
         p.labels.remove(present[0])
-        p.updated_at = self.clock()
+        p.updated_at = self.state.clock()
         body = self._pr_payload(r, p, sender, "unlabeled")
-        body["label"] = shapes.label(self.api, r, lab)
-        self.emit(r, "pull_request", body)
+        body["label"] = shapes.label(self.state.api, r, lab)
+        self.hooks.emit(r, "pull_request", body)
 
     def add_label(self, repo: str, number: int, name: str, by: str) -> None:
         """A person adds a label to a PR."""
-        r = self.repo(repo)
-        self.label_pull(r, self.pull(r, number), name, self.user(by))
+        r = self.state.repo(repo)
+        self.label_pull(r, self.state.pull(r, number), name, self.state.user(by))
 
     def remove_label(self, repo: str, number: int, name: str, by: str) -> None:
         """A person removes a label from a PR."""
-        r = self.repo(repo)
-        self.unlabel_pull(r, self.pull(r, number), name, self.user(by))
+        r = self.state.repo(repo)
+        self.unlabel_pull(r, self.state.pull(r, number), name, self.state.user(by))
 
     def close_pull_request(self, repo: str, number: int, by: str | None = None) -> None:
         """Close without merging."""
-        r = self.repo(repo)
-        p = self.pull(r, number)
-        p.state, p.closed_at = "closed", self.clock()
+        r = self.state.repo(repo)
+        p = self.state.pull(r, number)
+        p.state, p.closed_at = "closed", self.state.clock()
         p.updated_at = p.closed_at
-        self.emit(
-            r, "pull_request", self._pr_payload(r, p, self.user(by or p.user.login), "closed")
+        self.hooks.emit(
+            r, "pull_request", self._pr_payload(r, p, self.state.user(by or p.user.login), "closed")
         )
 
     def reopen_pull_request(self, repo: str, number: int, by: str | None = None) -> None:
         """Reopen a closed, unmerged PR."""
-        r = self.repo(repo)
-        p = self.pull(r, number)
-        p.state, p.closed_at, p.updated_at = "open", None, self.clock()
-        self.emit(
-            r, "pull_request", self._pr_payload(r, p, self.user(by or p.user.login), "reopened")
+        r = self.state.repo(repo)
+        p = self.state.pull(r, number)
+        p.state, p.closed_at, p.updated_at = "open", None, self.state.clock()
+        self.hooks.emit(
+            r,
+            "pull_request",
+            self._pr_payload(r, p, self.state.user(by or p.user.login), "reopened"),
         )
 
     def _merged_tree(self, r: Repo, base_sha: str, head_sha: str) -> dict[str, str | None]:
@@ -570,30 +504,30 @@ class World:
 
     def merge_pull_request(self, repo: str, number: int, by: str) -> str:
         """Merge commit on base (parents: base head, PR head); emits closed(merged) + push."""
-        r = self.repo(repo)
-        p = self.pull(r, number)
-        who = self.user(by)
+        r = self.state.repo(repo)
+        p = self.state.pull(r, number)
+        who = self.state.user(by)
         before = r.branches[p.base_ref]
         c = self._commit(
             r,
             [before, p.head_sha],
             self._merged_tree(r, before, p.head_sha),
             who,
-            f"Merge pull request #{p.number} from {self.head_repo(r, p).owner.login}/{p.head_ref}\n\n{p.title}",
+            f"Merge pull request #{p.number} from {self.state.head_repo(r, p).owner.login}/{p.head_ref}\n\n{p.title}",
         )
-        now = self.clock()
+        now = self.state.clock()
         p.state, p.merged, p.merged_at, p.closed_at, p.updated_at = "closed", True, now, now, now
         p.merged_by, p.merge_commit_sha = who, c.sha
-        self.emit(r, "pull_request", self._pr_payload(r, p, who, "closed"))
+        self.hooks.emit(r, "pull_request", self._pr_payload(r, p, who, "closed"))
         self._advance(r, p.base_ref, before, [c], who)
         return c.sha
 
     def start_merge_group(self, repo: str, number: int, by: str | None = None) -> str:
         """The merge queue builds its temporary branch; emits merge_group checks_requested."""
-        r = self.repo(repo)
-        p = self.pull(r, number)
+        r = self.state.repo(repo)
+        p = self.state.pull(r, number)
         base_sha = r.branches[p.base_ref]
-        who = self.user(by or p.user.login)
+        who = self.state.user(by or p.user.login)
         c = self._commit(
             r,
             [base_sha, p.head_sha],
@@ -603,11 +537,11 @@ class World:
         )
         ref = f"gh-readonly-queue/{p.base_ref}/pr-{number}-{base_sha}"
         r.branches[ref] = c.sha
-        self.emit(
+        self.hooks.emit(
             r,
             "merge_group",
             payloads.merge_group(
-                self.api, r, who, f"refs/heads/{ref}", c, f"refs/heads/{p.base_ref}"
+                self.state.api, r, who, f"refs/heads/{ref}", c, f"refs/heads/{p.base_ref}"
             ),
         )
         self.request_suite(r, c.sha, ref)
@@ -625,66 +559,68 @@ class World:
         body: str = "",
     ) -> int:
         """Submit a review (APPROVED|CHANGES_REQUESTED|COMMENTED); returns its id."""
-        r = self.repo(repo)
-        p = self.pull(r, number)
+        r = self.state.repo(repo)
+        p = self.state.pull(r, number)
         rv = Review(
-            self.next_id(),
+            self.state.next_id(),
             number,
-            self.user(login),
+            self.state.user(login),
             state,
             body,
             commit_id or p.head_sha,
-            self.clock(),
+            self.state.clock(),
         )
         r.reviews.append(rv)
-        self.emit(
+        self.hooks.emit(
             r,
             "pull_request_review",
-            payloads.review(self.api, r, self.head_repo(r, p), p, rv, "submitted"),
+            payloads.review(self.state.api, r, self.state.head_repo(r, p), p, rv, "submitted"),
         )
         return rv.id
 
     def dismiss_review(self, repo: str, number: int, review_id: int, by: str) -> None:
         """Dismiss a review; emits pull_request_review dismissed."""
-        r = self.repo(repo)
-        p = self.pull(r, number)
+        r = self.state.repo(repo)
+        p = self.state.pull(r, number)
         rv = next(x for x in r.reviews if x.id == review_id)
         rv.state = "DISMISSED"
-        body = payloads.review(self.api, r, self.head_repo(r, p), p, rv, "dismissed")
-        body["sender"] = shapes.user(self.api, self.user(by))
-        self.emit(r, "pull_request_review", body)
+        body = payloads.review(self.state.api, r, self.state.head_repo(r, p), p, rv, "dismissed")
+        body["sender"] = shapes.user(self.state.api, self.state.user(by))
+        self.hooks.emit(r, "pull_request_review", body)
 
     def add_comment(self, r: Repo, number: int, who: User, text: str) -> Comment:
         """A new comment on a PR; emits issue_comment created."""
-        p = self.pull(r, number)
+        p = self.state.pull(r, number)
         limits.comment_body(text)
-        now = self.clock()
-        c = Comment(self.next_id(), number, who, text, now, now, self._bot_app(who))
+        now = self.state.clock()
+        c = Comment(self.state.next_id(), number, who, text, now, now, self.state.bot_app(who))
         r.comments[c.id] = c
-        self.emit(r, "issue_comment", payloads.issue_comment(self.api, r, p, c, who, "created"))
+        self.hooks.emit(
+            r, "issue_comment", payloads.issue_comment(self.state.api, r, p, c, who, "created")
+        )
         return c
 
     def update_comment(self, r: Repo, c: Comment, text: str, who: User) -> Comment:
         """Edit a comment; emits issue_comment edited with changes.body.from."""
         limits.comment_body(text)
-        old, c.body, c.updated_at = c.body, text, self.clock()
-        body = payloads.issue_comment(self.api, r, r.pulls[c.number], c, who, "edited")
+        old, c.body, c.updated_at = c.body, text, self.state.clock()
+        body = payloads.issue_comment(self.state.api, r, r.pulls[c.number], c, who, "edited")
         body["changes"] = {"body": {"from": old}}
-        self.emit(r, "issue_comment", body)
+        self.hooks.emit(r, "issue_comment", body)
         return c
 
     def add_reaction(self, r: Repo, comment_id: int, who: User, content: str) -> Reaction:
         """A reaction on a comment (GitHub sends no webhook for reactions)."""
-        x = Reaction(self.next_id(), comment_id, who, content, self.clock())
+        x = Reaction(self.state.next_id(), comment_id, who, content, self.state.clock())
         r.reactions.append(x)
         return x
 
     def comment(self, repo: str, number: int, login: str, text: str) -> int:
         """A person comments on a PR; returns the comment id."""
-        r = self.repo(repo)
-        return self.add_comment(r, number, self.user(login), text).id
+        r = self.state.repo(repo)
+        return self.add_comment(r, number, self.state.user(login), text).id
 
     def edit_comment(self, repo: str, comment_id: int, text: str, by: str) -> None:
         """A person edits a comment."""
-        r = self.repo(repo)
-        self.update_comment(r, r.comments[comment_id], text, self.user(by))
+        r = self.state.repo(repo)
+        self.update_comment(r, r.comments[comment_id], text, self.state.user(by))

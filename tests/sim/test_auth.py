@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from bot.clock import ManualClock
 from bot.sim import Simulator
 from bot.sim.auth import generate_key
 
-from .conftest import Api, ManualClock, split
+from .api import Api, split
 
 
 async def test_valid_jwt_reads_the_app(api: Api) -> None:

@@ -55,8 +55,8 @@ async def test_unsubscribed_events_are_emitted_not_delivered(
 async def test_subscription_can_be_narrowed(
     sim: Simulator, receiver: list[Received], repo: str
 ) -> None:
-    """Only events in sim.subscribed_events are delivered."""
-    sim.subscribed_events = {"issue_comment"}
+    """Only events in sim.webhooks.subscribed_events are delivered."""
+    sim.webhooks.subscribed_events = {"issue_comment"}
     n = sim.open_pull_request(repo, author="bob", title="x")
     sim.comment(repo, n, "alice", "/help")
     await sim.settle()

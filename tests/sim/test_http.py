@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 
+from bot.clock import ManualClock
 from bot.sim import Simulator
 
-from .conftest import Api, ManualClock, split
+from .api import Api, split
 
 RUNS = "/repos/{owner}/{repo}/commits/{ref}/check-runs"
 

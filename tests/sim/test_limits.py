@@ -7,20 +7,16 @@ import pytest
 from bot.sim import Simulator
 from bot.sim.errors import SimError
 
-from .conftest import Api, split
+from ..builders.sim import pull_as_app
+from .api import Api, split
 
 R = "/repos/{owner}/{repo}"
-
-
-async def _pr(sim: Simulator, api: Api, repo: str) -> int:
-    await api.login(repo)
-    return sim.open_pull_request(repo, author="bob", title="Add x")
 
 
 async def test_a_comment_of_65536_characters_is_accepted(
     sim: Simulator, api: Api, repo: str
 ) -> None:
-    n = await _pr(sim, api, repo)
+    n = await pull_as_app(sim, api, repo)
     resp = await api.call(
         "POST", R + "/issues/{n}/comments", n=n, json={"body": "x" * 65_536}, **split(repo)
     )
@@ -28,7 +24,7 @@ async def test_a_comment_of_65536_characters_is_accepted(
 
 
 async def test_a_longer_comment_is_refused_like_github(sim: Simulator, api: Api, repo: str) -> None:
-    n = await _pr(sim, api, repo)
+    n = await pull_as_app(sim, api, repo)
     resp = await api.call(
         "POST", R + "/issues/{n}/comments", n=n, json={"body": "x" * 65_537}, **split(repo)
     )
@@ -37,7 +33,7 @@ async def test_a_longer_comment_is_refused_like_github(sim: Simulator, api: Api,
 
 
 async def test_an_edit_past_the_limit_is_refused(sim: Simulator, api: Api, repo: str) -> None:
-    n = await _pr(sim, api, repo)
+    n = await pull_as_app(sim, api, repo)
     mine = await api.call(
         "POST", R + "/issues/{n}/comments", n=n, json={"body": "hi"}, **split(repo)
     )
@@ -142,7 +138,7 @@ async def test_a_release_body_over_125000_is_refused(sim: Simulator, api: Api, r
 async def test_the_labels_of_an_issue_are_listed_page_by_page(
     sim: Simulator, api: Api, repo: str
 ) -> None:
-    n = await _pr(sim, api, repo)
+    n = await pull_as_app(sim, api, repo)
     for name in ("hold", "ring:dev", "bug"):
         sim.add_label(repo, n, name, by="alice")
     first = await api.call(
@@ -158,7 +154,7 @@ async def test_the_labels_of_an_issue_are_listed_page_by_page(
 async def test_a_request_no_route_serves_answers_404_and_is_recorded(
     sim: Simulator, api: Api, repo: str
 ) -> None:
-    n = await _pr(sim, api, repo)
+    n = await pull_as_app(sim, api, repo)
     wrong_method = await api.call("PATCH", R + "/issues/{n}/comments", n=n, json={}, **split(repo))
     no_path = await api.call("GET", R + "/no-such-thing", **split(repo))
     assert wrong_method.status == no_path.status == 404

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.sim import Simulator
 
-from .conftest import Api
-from .scenario import run_everything
+from ..builders.sim import run_everything
+from .api import Api
 from .schemas import need_specs, response_errors, webhook_errors
 
 

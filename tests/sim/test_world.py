@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.sim import Simulator
 
-from .conftest import Api, split
+from .api import Api, split
 
 COMPARE = "/repos/{owner}/{repo}/compare/{basehead}"
 

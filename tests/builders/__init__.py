@@ -1,4 +1,8 @@
-"""Builders for end-to-end scenarios: every argument has a default, tests override what they test."""
+"""Builders for end-to-end scenarios: every argument has a default, tests override what they test.
+
+The topic modules beside this one build the pure inputs: `gate`, `visibility`, `features`,
+`config` (ringbot.yml texts), `webhook` (what POST /webhook receives) and `sim` (the
+simulator's own tests)."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import Any
 
 from bot.sim.state import CheckRun
 
-from .harness import World
+from ..harness import World
 
 REPO = "acme/widgets"
 GATE = "ringbot/merge-gate"
@@ -140,3 +144,21 @@ async def released(w: World, *, author: str = "bob") -> tuple[int, str]:
     sha = await merge(w, number)
     await cd(w, "dev")
     return number, sha
+
+
+async def to_internal(w: World, number: int) -> None:
+    """Sign the release off in dev, promote it and let the CD make it live in internal."""
+    await command(w, number, "/approve dev", by="carol")
+    await command(w, number, "/promote internal", by="bob")
+    await cd(w, "internal")
+
+
+async def walk_to_on_premises(w: World, number: int) -> None:
+    """Sign off in dev, promote to production; an automatic on-premises follows; the CD deploys.
+
+    For rings dev -> production -> on-premises (auto). alice signs off: she wrote none of the
+    pull requests in these releases."""
+    await command(w, number, "/approve dev", by="alice")
+    await command(w, number, "/promote production", by="alice")
+    await cd(w, "production")
+    await cd(w, "on-premises")

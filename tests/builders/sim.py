@@ -1,12 +1,29 @@
-"""One scenario that calls every REST route and makes the simulator emit every event it can."""
+"""Builders for the simulator's own tests: a repository, a pull request, and one scenario that
+calls every REST route and makes the simulator emit every event it can."""
 
 from __future__ import annotations
 
 from bot.sim import Simulator
 
-from .conftest import Api, split
+from ..sim.api import Api, split
 
 R = "/repos/{owner}/{repo}"
+
+
+def widgets(sim: Simulator, name: str = "acme/widgets") -> str:
+    """A repository with a config file and alice (write), bob (none) and mia (maintain)."""
+    sim.create_repo(name, files={".github/ringbot.yml": "merge_gate:\n  approvals: 1\n"})
+    sim.add_collaborator(name, "alice", "write")
+    sim.add_collaborator(name, "mia", "maintain")
+    return name
+
+
+async def pull_as_app(
+    sim: Simulator, api: Api, repo: str, *, author: str = "bob", title: str = "Add x"
+) -> int:
+    """A pull request by `author`, with `api` logged in as the App's installation."""
+    await api.login(repo)
+    return sim.open_pull_request(repo, author=author, title=title)
 
 
 async def run_everything(sim: Simulator, api: Api, repo: str) -> None:

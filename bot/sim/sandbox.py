@@ -1,7 +1,8 @@
 """Sandbox mode: the real bot against the built-in GitHub simulator, a scripted walk-through, then serve.
 
-This is the only module outside `bot/sim` that imports the simulator. The bot itself is unchanged: it
-talks to the simulator over HTTP and receives real signed webhooks, exactly as it would from GitHub.
+The only module of `bot/sim` that imports the bot, and the only one the bot imports (from
+`bot/__main__.py`). The bot itself is unchanged: it talks to the simulator over HTTP and receives
+real signed webhooks, exactly as it would from GitHub.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from .app import RINGBOT, Ringbot, create_app
-from .config import CONFIG_PATH, MERGE_GATE_CHECK
-from .settings import Settings
-from .sim import Simulator
-from .sim.state import CheckRun, Comment, Reaction, Repo
+from bot.app import RINGBOT, Ringbot, create_app
+from bot.config import CONFIG_PATH, MERGE_GATE_CHECK
+from bot.settings import Settings
+from bot.sim.settle import settle
+from bot.sim.simulator import Simulator
+from bot.sim.state import CheckRun, Comment, Reaction, Repo
 
 REPO = "acme/widgets"
 CI = "ci"  # the CI App whose `build` check runs the gate waits for
@@ -61,24 +63,10 @@ EMOJI = {
     "laugh": "😄",
 }
 GATE_MARK = {"success": "✅", "failure": "❌", "in_progress": "⏳", "queued": "⏳"}
-SETTLE_ROUNDS = 500
 FOLLOW_EVERY_S = 0.5  # how often the serving sandbox looks for what happened since
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 Out = Callable[[str], None]
-
-
-async def settle(sim: Simulator, bot: Ringbot) -> None:
-    """Wait until no webhook is in flight and the bot has no work left, twice in a row."""
-    quiet = 0
-    for _ in range(SETTLE_ROUNDS):
-        await sim.settle()
-        await bot.queue.join()
-        await asyncio.sleep(0)
-        quiet = quiet + 1 if sim.idle else 0
-        if quiet >= 2:
-            return
-    raise RuntimeError("the sandbox did not settle")
 
 
 def short(sha: str) -> str:
