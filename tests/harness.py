@@ -32,8 +32,6 @@ SPEC = NPM / "@octokit" / "openapi" / "generated" / "api.github.com.json"
 SECRET = "test-webhook-secret"
 
 
-
-
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as s:
