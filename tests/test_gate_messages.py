@@ -8,7 +8,7 @@ from bot.messages.gate import ERRORS_SHOWN, LINKS_SHOWN, SUMMARY_LIMIT, render_g
 from bot.models import Mark
 from bot.policy.gate import GateDecision
 
-from .builders.gate import decision, requirement
+from .builders.gate_inputs import decision, requirement
 
 HEADER = "| | Requirement | Detail |\n|---|---|---|\n"
 

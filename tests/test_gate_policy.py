@@ -11,7 +11,7 @@ from bot.config import DEFAULT_CONFIG, ConfigError, ConfigErrors, MergeGateConfi
 from bot.models import Check, Mark, Permission, Review
 from bot.policy.gate import GATE_CHECK_NAME, GateDecision, Requirement, evaluate_gate
 
-from .builders.gate import (
+from .builders.gate_inputs import (
     OLD,
     T0,
     T1,

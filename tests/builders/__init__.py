@@ -1,6 +1,6 @@
 """Builders for end-to-end scenarios: every argument has a default, tests override what they test.
 
-The topic modules beside this one build the pure inputs: `gate`, `visibility`, `features`,
+The topic modules beside this one build the pure inputs: `gate_inputs`, `visibility`, `features`,
 `config` (ringbot.yml texts), `webhook` (what POST /webhook receives) and `sim` (the
 simulator's own tests)."""
 
