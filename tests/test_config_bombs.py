@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import yaml
@@ -58,15 +59,24 @@ async def test_a_command_in_a_repository_with_a_hostile_config_is_answered_with_
     assert "lists and mappings are nested more than 32 levels deep (line 1)" in reply
 
 
-async def until(condition: Callable[[], object], turns: int = 10_000) -> None:
-    """Wait until `condition()` holds, letting the bot and the simulator run (at most `turns`)."""
-    # Bounded by turns of the event loop, not by time: the bot and the simulator talk over
-    # local sockets in this loop, so each turn moves them on (a gate takes a few dozen).
-    for _ in range(turns):
-        if condition():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError(f"still not so after {turns} turns of the event loop")
+async def until(w: World, condition: Callable[[], object], *, within: float = 60.0) -> None:
+    """Wait until `condition()` holds, looking again whenever the simulator changes (each change
+    emits a webhook), for at most `within` seconds: an event to wait on, not a sleep."""
+    changed = asyncio.Event()
+    emit = w.sim.webhooks.emit
+
+    def emitted(*args: Any, **kwargs: Any) -> None:
+        emit(*args, **kwargs)
+        changed.set()
+
+    w.sim.webhooks.emit = emitted  # type: ignore[method-assign]
+    try:
+        async with asyncio.timeout(within):
+            while not condition():
+                changed.clear()
+                await changed.wait()
+    finally:
+        w.sim.webhooks.emit = emit  # type: ignore[method-assign]
 
 
 async def test_other_repositories_are_served_while_a_hostile_config_is_parsed(
@@ -103,7 +113,7 @@ async def test_other_repositories_are_served_while_a_hostile_config_is_parsed(
         ]
         assert delivery.status_code == 202
         w.clock.advance(seconds=debounce)
-        await until(lambda: gate_runs(w, head(w, other, OTHER), OTHER))
+        await until(w, lambda: gate_runs(w, head(w, other, OTHER), OTHER))
         assert not parsed.is_set()
     finally:
         release.set()
