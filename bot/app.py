@@ -11,6 +11,7 @@ from gidgethub import routing
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .auth import AppAuth
+from .catchup import CatchUp
 from .clock import Clock, SystemClock
 from .context import Caches, Ctx
 from .github import AppIdentity, GitHubClients
@@ -18,7 +19,8 @@ from .handlers import HANDLERS
 from .jobs import Job, JobRunner
 from .logs import log, log_exception, register_secret
 from .metrics import Metrics
-from .queue import WorkKey, WorkQueue
+from .queue import Queue, WorkKey, WorkQueue
+from .replicas import Replicas
 from .settings import Settings
 from .webhook import MAX_BODY, WebhookReceiver
 
@@ -41,6 +43,8 @@ class Ringbot:
         register_secret(settings.private_key)
         register_secret(settings.webhook_secret)
         self.caches = Caches()
+        # With REDIS_URL, replicas share the dedupe, the queue, timers and config drops.
+        self.replicas = Replicas(settings.redis_url, self.caches) if settings.redis_url else None
         self.github = GitHubClients(settings, self.auth, self.metrics, self.clock)
         self.identity = AppIdentity(self.github, int(settings.app_id))
         routers = []
@@ -57,15 +61,38 @@ class Ringbot:
             settings=settings,
             clock=self.clock,
             metrics=self.metrics,
+            later=(lambda key, delay: self.queue.put(key, delay)) if self.replicas else None,
         )
-        self.queue = WorkQueue(
-            self.jobs.run, concurrency=settings.concurrency, metrics=self.metrics, clock=self.clock
-        )
+        self.queue: Queue
+        if self.replicas is not None:
+            self.queue = self.replicas.work_queue(
+                self.jobs.run,
+                concurrency=settings.concurrency,
+                metrics=self.metrics,
+                clock=self.clock,
+            )
+        else:
+            self.queue = WorkQueue(
+                self.jobs.run,
+                concurrency=settings.concurrency,
+                metrics=self.metrics,
+                clock=self.clock,
+            )
         self.receiver = WebhookReceiver(
             secret=settings.webhook_secret,
             router=self.router,
             enqueue=self.enqueue,
             identity=self.identity.or_default,
+            metrics=self.metrics,
+            dedupe=self.replicas.dedupe if self.replicas else None,
+            durable=self.replicas.queue.flush if self.replicas and self.replicas.queue else None,
+        )
+        self.catchup = CatchUp(
+            github=self.github,
+            receiver=self.receiver,
+            enqueue=self.enqueue,
+            settings=lambda: self.settings,
+            clock=self.clock,
             metrics=self.metrics,
         )
 
@@ -93,6 +120,9 @@ class Ringbot:
     def later(self, key: WorkKey, seconds: float) -> None:
         """Queue `key` again after `seconds`, a week at most (a restart forgets it: events heal)."""
         delay = min(max(seconds, 0.0), LATER_AT_MOST)
+        if self.replicas is not None:
+            self.queue.put(key, delay)  # kept in Redis: it survives restarts
+            return
         self.clock.call_later(delay, self.queue.put, key)
 
     async def context(self, key: WorkKey) -> Ctx:
@@ -106,21 +136,30 @@ class Ringbot:
     async def start(self) -> None:
         """Open the session, learn who we are, start the workers."""
         self.github.open()
+        if self.replicas is not None:
+            self.replicas.start()
         self.queue.start()
         try:
             await self.identity.load()
         except Exception as exc:  # GitHub down at start: learn it on the first job instead
             log(30, "could not read the App identity yet", error=type(exc).__name__)
+        self.catchup.start()  # make up for deliveries missed while we were down
 
     async def stop(self) -> None:
         """Drain in-flight work for a bounded time, then close the session."""
+        await self.catchup.stop()
         await self.queue.close(self.settings.drain_seconds)
+        if self.replicas is not None:
+            await self.replicas.stop()
         await self.github.close()
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness: 200 with the queue's depth."""
+    """Liveness: 200 with the queue's depth; 503 naming a dependency that is down."""
     bot = request.app[RINGBOT]
+    if bot.replicas is not None and not await bot.replicas.healthy():
+        body = {"status": "degraded", "redis": "down", "queue": bot.queue.depth}
+        return web.json_response(body, status=503)
     return web.json_response(
         {"status": "ok", "queue": bot.queue.depth, "sandbox": bot.settings.sandbox}
     )

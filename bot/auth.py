@@ -9,12 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import jwt
+from cachetools import LRUCache
 from gidgethub.abc import GitHubAPI
 
 from .logs import register_secret
 
 # Refresh this long before GitHub's expiry: clocks drift, and a job may run for a while.
 REFRESH_MARGIN = 5 * 60
+# How many installations anything kept per installation remembers (tokens, their locks, rate
+# states), the most recently used first; one forgotten is simply fetched or learnt again.
+MAX_INSTALLATIONS = 10_000
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,9 @@ class AppAuth:
         self.app_id = str(app_id)
         self._now = now
         self._key = private_key
-        self._tokens: dict[int, Token] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._tokens: LRUCache[int, Token] = LRUCache(maxsize=MAX_INSTALLATIONS)
+        # A lock evicted while held costs at most one extra fetch for that installation.
+        self._locks: LRUCache[int, asyncio.Lock] = LRUCache(maxsize=MAX_INSTALLATIONS)
         self.fetches = 0  # how many tokens were fetched from GitHub (tests, metrics)
 
     def jwt(self) -> str:
@@ -51,7 +56,9 @@ class AppAuth:
         cached = self._tokens.get(installation_id)
         if cached and cached.expires_at - REFRESH_MARGIN > self._now():
             return cached.value
-        lock = self._locks.setdefault(installation_id, asyncio.Lock())
+        lock = self._locks.get(installation_id)
+        if lock is None:
+            lock = self._locks[installation_id] = asyncio.Lock()
         async with lock:
             cached = self._tokens.get(installation_id)
             if cached and cached.expires_at - REFRESH_MARGIN > self._now():

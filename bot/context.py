@@ -47,6 +47,9 @@ class Caches:
     not_releases: TTLCache[tuple[int, str, str], bool] = field(
         default_factory=lambda: TTLCache(maxsize=10_000, ttl=300)
     )
+    # Told (installation, repo) when a job drops that repository's config: with replicas, every
+    # other replica drops its copy too (bot/replicas/config_bus.py sets it).
+    config_dropped: Callable[[int, str], None] | None = None
     # (installation, repo) -> the default branch's name; renames are rare and heal with the TTL.
     default_branches: TTLCache[tuple[int, str], str] = field(
         default_factory=lambda: TTLCache(maxsize=10_000, ttl=600)

@@ -1,8 +1,10 @@
-"""The GitHub clients: gidgethub over aiohttp, with time-outs, retries, rate limits and ETag caches,
-one per installation, and the App's identity."""
+"""The GitHub clients: gidgethub over aiohttp, with time-outs, retries, rate limits and one ETag
+cache bounded in bytes whose entries belong to the installation that fetched them, and the App's
+identity."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,9 +16,11 @@ import orjson
 from cachetools import LRUCache
 from gidgethub import HTTPException, sansio
 from gidgethub import aiohttp as gh_aiohttp
+from multidict import CIMultiDict
 
-from .auth import AppAuth
+from .auth import MAX_INSTALLATIONS, AppAuth
 from .clock import Clock, SystemClock
+from .etag_cache import Entry, EtagCache
 from .logs import log
 from .metrics import Metrics
 from .settings import Settings
@@ -63,6 +67,10 @@ class RingbotGitHub(gh_aiohttp.GitHubAPI):
     GETs are retried on 5xx and time-outs with exponential backoff and jitter. Writes are
     retried only when GitHub refused them outright (rate limits), because a write that timed
     out may have happened: the effects layer re-reads before it writes again.
+
+    Conditional GETs go through `etags` (not gidgethub's own cache, which keeps parsed JSON with
+    no bound in bytes): an installation client sends the ETag it holds for the URL, and a 304
+    is answered to gidgethub as the 200 it revalidates, parsed afresh from the stored bytes.
     """
 
     def __init__(
@@ -70,26 +78,73 @@ class RingbotGitHub(gh_aiohttp.GitHubAPI):
         session: aiohttp.ClientSession,
         *,
         token: str | None,
-        cache: LRUCache[str, Any] | None,
+        etags: EtagCache | None,
         base_url: str,
         metrics: Metrics,
         rate: RateState,
-        installation: str = "app",
+        installation: int | str = "app",
         timeout: float = 10.0,
         max_wait: float = 60.0,
         clock: Clock | None = None,
     ) -> None:
-        super().__init__(session, USER_AGENT, oauth_token=token, cache=cache, base_url=base_url)
+        super().__init__(session, USER_AGENT, oauth_token=token, cache=None, base_url=base_url)
         self._clock = clock or SystemClock()
         self._metrics = metrics
         self._rate = rate
-        self._installation = installation
+        # ETags belong to the token that fetched them: only an installation's client uses them.
+        self._etags = etags if isinstance(installation, int) else None
+        self._installation_id = installation
+        self._installation = str(installation)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_wait = max_wait
 
     async def _request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
     ) -> tuple[int, Mapping[str, str], bytes]:
+        etags = self._etags
+        if method != "GET" or etags is None or not isinstance(self._installation_id, int):
+            return await self._send(method, url, headers, body)
+        if "if-none-match" in headers or "if-modified-since" in headers:
+            return await self._send(method, url, headers, body)  # the caller revalidates itself
+        key = (self._installation_id, url, headers.get("accept", ""))
+        # Held here, so that a 304 is served even if the entry is evicted while we wait.
+        entry = etags.get(key)
+        if entry is not None:
+            headers = dict(headers)
+            if entry.etag is not None:
+                headers["if-none-match"] = entry.etag
+            if entry.last_modified is not None:
+                headers["if-modified-since"] = entry.last_modified
+        status, resp_headers, data = await self._send(method, url, headers, body)
+        if status == 304 and entry is not None:
+            # Not modified: the 200 it revalidates, with this answer's rate-limit headers.
+            served = CIMultiDict(resp_headers)
+            served.popall("content-length", None)
+            served.popall("link", None)
+            if entry.content_type is not None:
+                served["content-type"] = entry.content_type
+            if entry.link is not None:
+                served["link"] = entry.link
+            return 200, served, entry.body
+        if status == 200:
+            etag, last_modified = resp_headers.get("etag"), resp_headers.get("last-modified")
+            if etag is not None or last_modified is not None:
+                fresh = Entry(
+                    etag,
+                    last_modified,
+                    resp_headers.get("content-type"),
+                    resp_headers.get("link"),
+                    data,
+                )
+                etags.put(key, fresh)
+            else:
+                etags.discard(key)
+        return status, resp_headers, data
+
+    async def _send(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """One HTTP request, counted; the rate-limit headers noted; failures answered as 504."""
         try:
             async with self._session.request(
                 method, url, headers=headers, data=body, timeout=self._timeout
@@ -170,9 +225,26 @@ class RingbotGitHub(gh_aiohttp.GitHubAPI):
         await self._clock.sleep(seconds)
 
 
+class RateStates(LRUCache[int | str, RateState]):
+    """Rate-limit state per installation, for the most recently used ones; an installation
+    forgotten here also leaves the rate-limit gauge (a client in flight keeps its own state)."""
+
+    def __init__(self, maxsize: int, metrics: Metrics) -> None:
+        super().__init__(maxsize=maxsize)
+        self._metrics = metrics
+
+    def popitem(self) -> tuple[int | str, RateState]:
+        """Evict the least recently used installation, and its gauge."""
+        installation, state = super().popitem()
+        with contextlib.suppress(KeyError):  # KeyError: it never reported one
+            self._metrics.rate_limit_remaining.remove(str(installation))
+        return installation, state
+
+
 class GitHubClients:
-    """Builds clients on one HTTP session: as the App, or as an installation with its token, its
-    own ETag cache and its own rate-limit state."""
+    """Builds clients on one HTTP session: as the App, or as an installation with its token,
+    its entries in the one ETag cache and its own rate-limit state. Everything kept per
+    installation is bounded: the ETag cache in bytes, the rate states in number."""
 
     def __init__(self, settings: Settings, auth: AppAuth, metrics: Metrics, clock: Clock) -> None:
         self.settings = settings  # swapped whole when the settings change; read per client
@@ -180,9 +252,9 @@ class GitHubClients:
         self._metrics = metrics
         self._clock = clock
         self.session: aiohttp.ClientSession | None = None
-        # ETags belong to the token that fetched them, so each installation has its own cache.
-        self._etags: LRUCache[int, LRUCache[str, Any]] = LRUCache(maxsize=1_000)
-        self._rates: dict[int | str, RateState] = {}
+        # One cache for all installations, bounded in bytes; the installation is in every key.
+        self.etags = EtagCache(settings.etag_cache_bytes)
+        self._rates = RateStates(MAX_INSTALLATIONS, metrics)
 
     def open(self) -> None:
         """Open the HTTP session (on the running loop)."""
@@ -204,20 +276,19 @@ class GitHubClients:
 
     def _client(self, token: str | None, installation: int | str) -> RingbotGitHub:
         assert self.session is not None, "open() first"
-        cache = None
-        if isinstance(installation, int):
-            cache = self._etags.get(installation)
-            if cache is None:
-                cache = self._etags[installation] = LRUCache(maxsize=2_000)
-        rate = self._rates.setdefault(installation, RateState())
+        if self.etags.limit != self.settings.etag_cache_bytes:
+            self.etags.limit = self.settings.etag_cache_bytes  # the settings were swapped
+        rate = self._rates.get(installation)
+        if rate is None:
+            rate = self._rates[installation] = RateState()
         return RingbotGitHub(
             self.session,
             token=token,
-            cache=cache,
+            etags=self.etags,
             base_url=self.settings.api_url,
             metrics=self._metrics,
             rate=rate,
-            installation=str(installation),
+            installation=installation,
             max_wait=self.settings.max_wait_seconds,
             timeout=self.settings.request_timeout,
             clock=self._clock,

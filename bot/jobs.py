@@ -38,8 +38,11 @@ class JobRunner:
         settings: Settings,
         clock: Clock,
         metrics: Metrics,
+        later: Callable[[WorkKey, float], object] | None = None,
     ) -> None:
         self._jobs = dict(jobs)
+        # Put a key back after a delay; default: a timer on the clock (Redis keeps its own).
+        self._later = later
         self._context = context
         self._forget_token = forget_token
         self._put = put
@@ -68,7 +71,10 @@ class JobRunner:
         delay: float = self.settings.retry_seconds * 2.0 ** (attempt - 1)
         if isinstance(exc, RateLimitTooLong):
             delay = max(delay, exc.reset_at - self._clock.now().timestamp() + 1)
-        self._clock.call_later(delay, self._put, key)
+        if self._later is not None:
+            self._later(key, delay)
+        else:
+            self._clock.call_later(delay, self._put, key)
         return delay
 
     async def run(self, key: WorkKey) -> None:

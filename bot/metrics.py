@@ -73,6 +73,22 @@ class Metrics:
             ["installation"],
             registry=r,
         )
+        # Catch-up from the delivery log. Outcomes are a fixed set: replayed (triaged into work
+        # keys), fetched (logged payloads read), skipped (seen before, or nothing to replay),
+        # deferred (over a pass's budget), failed (a payload that could not be fetched or
+        # triaged), redelivered (asked GitHub to send again).
+        self.catchup = Counter(
+            "ringbot_catchup_deliveries_total",
+            "Deliveries the catch-up handled, by outcome",
+            ["outcome"],
+            registry=r,
+        )
+        self.catchup_passes = Counter(
+            "ringbot_catchup_passes_total",
+            "Catch-up passes by result (complete, partial, failed)",
+            ["result"],
+            registry=r,
+        )
 
     def count_delivery(self, event: str, status: int) -> None:
         """Count one webhook answer under its event (or "other") and its outcome."""

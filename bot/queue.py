@@ -160,3 +160,26 @@ class WorkQueue:
                 else:
                     self._pending.pop(repo, None)
                 self._maybe_idle()
+
+
+class Queue(Protocol):
+    """What Ringbot, JobRunner and settle use of a work queue: WorkQueue in one process, or
+    bot.replicas' RedisWorkQueue shared by replicas."""
+
+    coalesced: int
+
+    def start(self) -> None: ...
+
+    def put(self, key: WorkKey, delay: float = 0.0) -> bool: ...
+
+    @property
+    def depth(self) -> int: ...
+
+    @property
+    def idle(self) -> bool: ...
+
+    async def join(self) -> None: ...
+
+    async def join_running(self) -> None: ...
+
+    async def close(self, timeout: float) -> None: ...

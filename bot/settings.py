@@ -31,6 +31,11 @@ class Settings:
     max_wait_seconds: float = 60.0  # the longest rate-limit wait a job sits through
     request_timeout: float = 10.0  # a GitHub request that takes longer is a transport failure
     retry_seconds: float = 10.0  # first pause before a job that failed on GitHub's side runs again
+    redis_url: str | None = field(default=None, repr=False)  # replicas share work through it
+    catchup_seconds: float = 300.0  # how often the delivery log is read for missed work; 0: never
+    catchup_lookback_seconds: float = 3600.0  # how far back the first read after a start looks
+    catchup_max_deliveries: int = 2000  # logged payloads fetched per catch-up pass at most
+    etag_cache_bytes: int = 64 * 1024 * 1024  # the ETag cache's size, all installations together
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -70,6 +75,15 @@ class Settings:
         api_url = env.get("GITHUB_API_URL", DEFAULT_API_URL).strip().rstrip("/")
         if not api_url.startswith(("http://", "https://")):
             raise SettingsError(f"GITHUB_API_URL: {api_url!r} is not an http(s) URL")
+        etag_text = env.get("RINGBOT_ETAG_CACHE_BYTES", "").strip() or str(cls.etag_cache_bytes)
+        if not (etag_text.isascii() and etag_text.isdigit()):
+            raise SettingsError(f"RINGBOT_ETAG_CACHE_BYTES: {etag_text!r} is not a byte count")
+        catchup_text = env.get("RINGBOT_CATCHUP_SECONDS", "").strip() or "300"
+        if not (catchup_text.isascii() and catchup_text.isdigit()):
+            raise SettingsError(f"RINGBOT_CATCHUP_SECONDS: {catchup_text!r} is not whole seconds")
+        redis_url = env.get("REDIS_URL", "").strip() or None
+        if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError("REDIS_URL: not a redis://, rediss:// or unix:// URL")
         return cls(
             app_id=app_id,
             private_key=key,
@@ -78,4 +92,7 @@ class Settings:
             host=env.get("HOST", "0.0.0.0"),
             port=int(port_text),
             sandbox=sandbox,
+            redis_url=redis_url,
+            catchup_seconds=float(catchup_text),
+            etag_cache_bytes=int(etag_text),
         )

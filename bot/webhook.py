@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import orjson
 from aiohttp import StreamReader, web
@@ -82,6 +84,44 @@ def _printable(value: str) -> str:
         return value
     # aiohttp hands over undecodable bytes as lone surrogates, which JSON cannot encode.
     return value[:_HEADER_IN_LOGS].encode("ascii", "backslashreplace").decode("ascii")
+
+
+class Unavailable(Exception):
+    """A dependency the receiver needs (Redis) cannot be reached: the delivery gets 503."""
+
+    def __init__(self, dependency: str) -> None:
+        super().__init__(f"{dependency} is down")
+        self.dependency = dependency
+
+
+class Dedupe(Protocol):
+    """Which deliveries were accepted already; may raise Unavailable."""
+
+    async def first(self, delivery: str) -> bool:
+        """True the first time `delivery` is seen (and remember it), False after."""
+        ...
+
+    async def forget(self, delivery: str) -> None:
+        """It was not accepted after all: a later attempt counts as new."""
+        ...
+
+
+class MemoryDedupe:
+    """The last SEEN_DELIVERIES deliveries of this process."""
+
+    def __init__(self, size: int = SEEN_DELIVERIES) -> None:
+        self.seen: LRUCache[str, bool] = LRUCache(size)
+
+    async def first(self, delivery: str) -> bool:
+        """True the first time `delivery` is seen (and remember it), False after."""
+        if delivery in self.seen:
+            return False
+        self.seen[delivery] = True
+        return True
+
+    async def forget(self, delivery: str) -> None:
+        """It was not accepted after all: a later attempt counts as new."""
+        self.seen.pop(delivery, None)
 
 
 class _Refused(Exception):
@@ -169,6 +209,8 @@ class WebhookReceiver:
         body_seconds: float = BODY_SECONDS,
         body_budget: int = BODY_BUDGET,
         budget_wait: float = BUDGET_WAIT,
+        dedupe: Dedupe | None = None,
+        durable: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         if not secret:
             raise ValueError("a webhook secret is required")
@@ -178,7 +220,15 @@ class WebhookReceiver:
         self._enqueue = enqueue
         self._identity = identity
         self._metrics = metrics
-        self._seen: LRUCache[str, bool] = LRUCache(SEEN_DELIVERIES)
+        self._dedupe: Dedupe = dedupe or MemoryDedupe()
+        # What this process accepted (shared with an in-memory dedupe).
+        self._seen: LRUCache[str, bool] = (
+            self._dedupe.seen
+            if isinstance(self._dedupe, MemoryDedupe)
+            else LRUCache(SEEN_DELIVERIES)
+        )
+        # Awaited before a 202: the queued work is durable (in Redis) once it returns.
+        self._durable = durable
         self._large = asyncio.Semaphore(LARGE_BODIES_AT_ONCE)
         # Read when a request arrives, so that a test may change them on a running receiver.
         self.body_seconds = body_seconds
@@ -242,8 +292,11 @@ class WebhookReceiver:
         del body  # the parsed payload is all that is kept from here on
         if not isinstance(data, dict):
             return self._answer(400, "body is not a JSON object", event_name, delivery)
-        if delivery_id in self._seen:
-            return self._answer(200, "duplicate delivery", event_name, delivery)
+        try:
+            if not await self._dedupe.first(delivery_id):
+                return self._answer(200, "duplicate delivery", event_name, delivery)
+        except Unavailable as down:
+            return self._answer(503, str(down), event_name, delivery, dependency=down.dependency)
         event = sansio.Event(data, event=event_name, delivery_id=delivery)
         triage = Triage(enqueue=self._enqueue, identity=self._identity())
         token = DELIVERY.set(delivery)  # work queued now remembers which delivery asked for it
@@ -253,12 +306,21 @@ class WebhookReceiver:
             # The payload is signed, so it is GitHub's shape or a sender's mistake; triage only
             # reads fields, so whatever it trips over (a missing key, a string where an object
             # belongs) is the payload's fault, not ours.
+            await self._forget(delivery_id)
             return self._answer(
                 400, "malformed payload", event_name, delivery, error=type(exc).__name__
             )
         finally:
             DELIVERY.reset(token)
-        self._seen[delivery_id] = True  # only work that was queued counts as seen
+        if self._durable is not None:
+            try:
+                await self._durable()
+            except Exception as exc:  # the queue cannot keep the work: GitHub's log says failed
+                await self._forget(delivery_id)
+                return self._answer(
+                    503, "work could not be queued", event_name, delivery, error=type(exc).__name__
+                )
+        self._seen[delivery_id] = True
         action = data.get("action")
         return self._answer(
             202,
@@ -267,6 +329,45 @@ class WebhookReceiver:
             delivery,
             action=action[:_HEADER_IN_LOGS] if isinstance(action, str) else None,
         )
+
+    def accepted(self, delivery_id: str) -> bool:
+        """True when this process accepted (or replayed) the delivery with this GUID."""
+        return delivery_id in self._seen
+
+    async def replay(
+        self,
+        event_name: str,
+        delivery_id: str,
+        data: dict[str, Any],
+        enqueue: Callable[[WorkKey], bool] | None = None,
+    ) -> bool:
+        """Triage a payload read back from GitHub's delivery log as if it had just arrived (into
+        `enqueue` if given); False if it was seen already or triage trips over it. May raise
+        Unavailable (the shared dedupe is down)."""
+        # No signature to check: the payload came from GitHub's API, asked for with our JWT.
+        # The dedupe decides, so a delivery arriving meanwhile or replayed by another replica
+        # is not triaged twice.
+        if delivery_id in self._seen or not await self._dedupe.first(delivery_id):
+            return False
+        delivery = _printable(delivery_id)
+        event = sansio.Event(data, event=event_name, delivery_id=delivery)
+        triage = Triage(enqueue=enqueue or self._enqueue, identity=self._identity())
+        token = DELIVERY.set(delivery)
+        try:
+            await self._router.dispatch(event, triage)
+        except Exception as exc:
+            await self._forget(delivery_id)
+            log(30, "replay refused", event=event_name, delivery=delivery, error=type(exc).__name__)
+            return False
+        finally:
+            DELIVERY.reset(token)
+        self._seen[delivery_id] = True
+        return True
+
+    async def _forget(self, delivery_id: str) -> None:
+        """Only work that was queued counts as seen (best effort: the dependency may be down)."""
+        with contextlib.suppress(Unavailable):
+            await self._dedupe.forget(delivery_id)
 
     async def _read(
         self,

@@ -9,6 +9,7 @@ import pytest
 from bot.clock import ManualClock
 
 from .harness import Prism, World, prism_enabled, world
+from .redis_server import RedisServer
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +54,12 @@ async def w(prism: Prism | None, clock: ManualClock) -> AsyncIterator[World]:
     assert not rejected, "Prism rejected requests:\n" + "\n".join(rejected)
     # A real GitHub serves these: a missing route is a gap in the simulator, not a 404 to expect.
     assert not unserved, "the simulator has no route for:\n" + "\n".join(unserved)
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server of its own (empty, no persistence) on a free port; stopped after."""
+    server = RedisServer()
+    server.start()
+    yield server
+    server.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -12,7 +13,8 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ from bot.clock import ManualClock
 from bot.context import Ctx
 from bot.settings import Settings
 from bot.sim import Simulator
-from bot.sim.settle import settle
+from bot.sim.settle import _run_down, settle
 
 ROOT = Path(__file__).resolve().parent.parent
 NPM = ROOT / ".cache" / "npm" / "node_modules"
@@ -209,3 +211,135 @@ async def start_bot(settings: Settings, clock: ManualClock) -> tuple[web.AppRunn
 def prism_enabled() -> bool:
     """The conformance run: RINGBOT_PRISM=1."""
     return os.environ.get("RINGBOT_PRISM") == "1"
+
+
+class Forwarder:
+    """A round-robin balancer in front of replicas that also sends every delivery a second time,
+    at once, to the next replica (GitHub plus a redelivery racing it): the answer is the best of
+    the two."""
+
+    HEADERS = ("X-GitHub-Event", "X-GitHub-Delivery", "X-Hub-Signature-256", "Content-Type")
+
+    def __init__(self, targets: list[str]) -> None:
+        self.targets = targets  # base URLs of the replicas
+        self.answers: list[tuple[int, int]] = []  # per delivery: the two replicas' statuses
+        self._turn = 0
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self.url = ""
+
+    async def start(self) -> str:
+        """Serve on a free port; its base URL."""
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_post("/webhook", self._forward)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        port = free_port()
+        await web.TCPSite(self._runner, "127.0.0.1", port).start()
+        self._session = aiohttp.ClientSession()
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def _post(self, target: str, body: bytes, headers: dict[str, str]) -> int:
+        assert self._session is not None
+        async with self._session.post(f"{target}/webhook", data=body, headers=headers) as resp:
+            await resp.read()
+            return resp.status
+
+    async def _forward(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        headers = {h: request.headers[h] for h in self.HEADERS if h in request.headers}
+        first = self.targets[self._turn % len(self.targets)]
+        second = self.targets[(self._turn + 1) % len(self.targets)]
+        self._turn += 1
+        statuses = await asyncio.gather(
+            self._post(first, body, headers), self._post(second, body, headers)
+        )
+        self.answers.append((statuses[0], statuses[1]))
+        ok = [s for s in statuses if s < 300]
+        return web.Response(status=min(ok) if ok else max(statuses))
+
+    async def close(self) -> None:
+        """Stop serving."""
+        if self._session is not None:
+            await self._session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+@dataclass
+class ReplicaWorld(World):
+    """Several bot replicas sharing one Redis behind a Forwarder; `bot` is the first of them."""
+
+    bots: list[Ringbot] = field(default_factory=list)
+    runners: list[web.AppRunner] = field(default_factory=list)
+    forwarder: Forwarder | None = None
+
+    async def settle(self, rounds: int = 200) -> None:
+        """Wait until the simulator and every replica are idle (the shared queue included),
+        moving the clock only as bot.sim.settle does."""
+        quiet = 0
+        debounce = self.bots[0].settings.debounce_seconds
+        for _ in range(rounds):
+            await asyncio.sleep(0)
+            await self.sim.settle()
+            for bot in self.bots:
+                await _run_down(bot, self.clock)
+            due = self.clock.next_due()
+            if due is not None and due <= self.clock.now() + timedelta(seconds=debounce):
+                self.clock.advance_to(due)
+                quiet = 0
+                continue
+            await asyncio.sleep(0)
+            if self.sim.idle and all(bot.queue.idle for bot in self.bots):
+                quiet += 1
+                if quiet >= 2:
+                    return
+            else:
+                quiet = 0
+        raise RuntimeError(f"the simulator and the replicas did not settle in {rounds} rounds")
+
+
+@asynccontextmanager
+async def replicas_world(
+    redis_url: str, replicas: int = 3, clock: ManualClock | None = None
+) -> AsyncIterator[ReplicaWorld]:
+    """The simulator and `replicas` bots on one Redis and one clock, behind a Forwarder."""
+    clock = clock or ManualClock()
+    sim = Simulator(webhook_secret=SECRET, clock=clock)
+    api_url = await sim.start(port=0)
+    sim.public_url = api_url
+    settings = Settings(
+        app_id=str(sim.app_id),
+        private_key=sim.private_key_pem,
+        webhook_secret=SECRET,
+        api_url=api_url,
+        drain_seconds=5.0,
+        max_wait_seconds=5.0,
+        debounce_seconds=0.05,
+        retry_seconds=0.2,
+        redis_url=redis_url,
+    )
+    started = [await start_bot(settings, clock) for _ in range(replicas)]
+    forwarder = Forwarder([url for _, _, url in started])
+    url = await forwarder.start()
+    sim.webhook_url = f"{url}/webhook"
+    running = ReplicaWorld(
+        sim,
+        started[0][1],
+        clock,
+        url,
+        api_url,
+        settings,
+        None,
+        bots=[bot for _, bot, _ in started],
+        runners=[runner for runner, _, _ in started],
+        forwarder=forwarder,
+    )
+    try:
+        yield running
+    finally:
+        await forwarder.close()
+        for runner in running.runners:
+            await runner.cleanup()
+        await sim.close()

@@ -42,6 +42,9 @@ GH_METHODS = {
 ENDPOINTS = (
     ("GET", "/app"),
     ("POST", "/app/installations/{installation_id}/access_tokens"),
+    ("GET", "/app/hook/deliveries"),
+    ("GET", "/app/hook/deliveries/{delivery_id}"),
+    ("POST", "/app/hook/deliveries/{delivery_id}/attempts"),
     ("GET", "/repos/{owner}/{repo}"),
     ("GET", "/repos/{owner}/{repo}/contents/{path}"),
     ("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission"),

@@ -7,24 +7,32 @@ import contextlib
 import hashlib
 import hmac
 import json
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
 from bot.sim.state import JSON, App, Repo
 
+if TYPE_CHECKING:
+    from bot.sim.hook_log import HookLog
+
 HOOK_ID = 424242
+# GitHub's words for an attempt that got no HTTP answer (logged with status_code 0).
+FAILED_TO_CONNECT = "failed to connect"
+TIMED_OUT = "timed out"
 USER_AGENT = "GitHub-Hookshot/sim"
 TIMEOUT_S = 10.0  # GitHub gives up on a delivery after 10 s
 
 
 @dataclass
 class Delivery:
-    """One webhook event; status_code is None until answered (or on connection error)."""
+    """One webhook event (id is its guid); status_code is None until answered (or on connection
+    error); a redelivery is a copy of it with `redelivery` set."""
 
     id: str
     event: str
@@ -32,6 +40,7 @@ class Delivery:
     payload: dict[str, Any]
     status_code: int | None = None
     delivered: bool = False
+    redelivery: bool = False
 
 
 def sign(secret: str, body: bytes) -> dict[str, str]:
@@ -89,6 +98,7 @@ class Deliverer:
         self._idle: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
+        self.log: HookLog | None = None  # where every attempt is recorded, as GitHub does
 
     def enqueue(self, d: Delivery) -> None:
         """Queue a delivery (sync: world-building calls are sync)."""
@@ -147,11 +157,31 @@ class Deliverer:
             return  # recorded only: nobody is listening
         body = json.dumps(d.payload).encode()
         d.delivered = True
+        sent = headers(self.secret, d, body)
+        started = time.monotonic()
         try:
-            async with self._session.post(
-                self.url, data=body, headers=headers(self.secret, d, body)
-            ) as resp:
-                await resp.read()
+            async with self._session.post(self.url, data=body, headers=sent) as resp:
+                text = (await resp.read()).decode(errors="replace")
                 d.status_code = resp.status
-        except (aiohttp.ClientError, TimeoutError, OSError):
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             d.status_code = None  # GitHub records the failure and does not retry
+            if self.log is not None:
+                failure = TIMED_OUT if isinstance(exc, TimeoutError) else FAILED_TO_CONNECT
+                self.log.record(
+                    d,
+                    url=self.url,
+                    duration=time.monotonic() - started,
+                    request_headers=sent,
+                    status=failure,
+                )
+            return
+        if self.log is not None:
+            self.log.record(
+                d,
+                url=self.url,
+                duration=time.monotonic() - started,
+                request_headers=sent,
+                status_code=resp.status,
+                response_headers=dict(resp.headers),
+                response_body=text,
+            )

@@ -9,9 +9,11 @@ from pathlib import Path
 import yaml
 from aiohttp import web
 
+from bot.sim import routes_hooks
 from bot.sim.auth import Credentials
 from bot.sim.delivery import Deliverer, Delivery, Webhooks
 from bot.sim.deploys import Deployments
+from bot.sim.hook_log import HookLog
 from bot.sim.http import Backend
 from bot.sim.server import RequestRecord, Server
 from bot.sim.shared import State
@@ -37,7 +39,8 @@ class Simulator:
     The parts, each given what it uses: `state` (clock, ids, accounts, Apps, repositories) is
     shared by `world` (commits, pulls, checks, statuses, labels, reviews, comments) and
     `deployments` (deployments, environments, releases, protection rules); both emit through
-    `webhooks`, which passes the events the App subscribes to on to the `deliverer`. `server`
+    `webhooks`, which passes the events the App subscribes to on to the `deliverer`, which logs
+    every attempt in `hook_log` (GitHub's delivery log, served with redelivery). `server`
     serves the same parts over REST, checking callers against `credentials` (keys, tokens).
 
     Read-back: `repo("o/r")` returns the `bot.sim.state.Repo` dataclass (pulls, commits,
@@ -57,6 +60,11 @@ class Simulator:
         self.deployments = Deployments(self.state, self.webhooks)
         self.credentials = Credentials(self.state.clock)
         self.server = Server(Backend(self.state, self.world, self.deployments, self.credentials))
+        # The App's delivery log: every attempt the deliverer makes, served under /app/hook.
+        self.hook_log = HookLog(self.state.clock, self.deliverer.enqueue)
+        self.deliverer.log = self.hook_log
+        self.server.app[routes_hooks.HOOK_LOG] = self.hook_log
+        routes_hooks.add(self.server.app.router)
 
         # The Python API tests, benchmarks and the sandbox build worlds with, bound to the part
         # that owns each call so that the signature and docstring live in one place.

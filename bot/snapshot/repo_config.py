@@ -37,5 +37,8 @@ async def load_config(ctx: Ctx) -> Config | ConfigErrors:
 
 
 def forget_config(ctx: Ctx) -> None:
-    """The config on the default branch changed: the next read fetches it again."""
+    """The config on the default branch changed: the next read fetches it again, here and (with
+    replicas) on every other replica."""
     ctx.caches.repo_configs.pop((ctx.installation, ctx.repo), None)
+    if ctx.caches.config_dropped is not None:
+        ctx.caches.config_dropped(ctx.installation, ctx.repo)

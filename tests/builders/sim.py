@@ -162,6 +162,25 @@ async def run_everything(sim: Simulator, api: Api, repo: str) -> None:
     await api.call("GET", R + "/commits/{commit_sha}/pulls", commit_sha=pr.commit_shas[0], **p)
     sim.start_merge_group(repo, fork_n)
     await run_deployments(sim, api, repo, merge_sha)
+    await run_hook_log(sim, api)
+
+
+async def run_hook_log(sim: Simulator, api: Api) -> None:
+    """The App's delivery log: attempts listed a page at a time, one read, one redelivered."""
+    for d in sim.deliveries[-2:]:  # two attempts that found nobody listening
+        sim.hook_log.record(d, url="http://127.0.0.1:9/webhook", duration=0.01, request_headers={})
+    app_auth = f"Bearer {api.app_jwt()}"
+    listed = await api.call("GET", "/app/hook/deliveries", query={"per_page": "1"}, auth=app_auth)
+    delivery_id = listed.body[0]["id"]
+    await api.call(
+        "GET", "/app/hook/deliveries/{delivery_id}", delivery_id=delivery_id, auth=app_auth
+    )
+    await api.call(
+        "POST",
+        "/app/hook/deliveries/{delivery_id}/attempts",
+        delivery_id=delivery_id,
+        auth=app_auth,
+    )
 
 
 async def run_deployments(sim: Simulator, api: Api, repo: str, sha: str) -> None:
