@@ -42,7 +42,8 @@ PER_PAGE = 100  # the most GitHub lists at once
 FETCHES_AT_ONCE = 8  # payload reads in flight together (and payloads held at once)
 JWT_REUSE_SECONDS = 300.0  # a JWT lives nine minutes: mint a new one well before that
 GIVEN_UP = 10_000  # GUIDs whose payload triage refused, not fetched again
-GONE, REDELIVERED = "gone", "redelivered"  # what a fetch answers instead of a payload
+GONE, REDELIVERED = "gone", "redelivered"
+STOP_GRACE_SECONDS = 5.0  # how long a stop waits for a pass in flight  # what a fetch answers instead of a payload
 
 
 @dataclass(frozen=True)
@@ -109,13 +110,17 @@ class CatchUp:
         self._stopped = False
         self._spawn()
 
-    async def stop(self) -> None:
-        """Stop the timer and any pass in flight (the next start looks again)."""
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Stop the timer; let a pass in flight finish for up to `grace` seconds (its reads are
+        short, and one cut off mid-request leaves GitHub's side hanging), then cancel it. The next
+        start looks again either way."""
         self._stopped = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if self._task is not None:
+            # A deadline on the outside world, like a request time-out: real time, not the clock.
+            await asyncio.wait({self._task}, timeout=grace)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -236,7 +241,8 @@ class CatchUp:
         if isinstance(payload, dict):
             return payload
         # GitHub kept no payload to read: ask it to deliver the event again instead.
-        await gh.post(f"/app/hook/deliveries/{item.attempt_id}/attempts", data={}, jwt=jwt)
+        # No body: the endpoint takes none (b"" is gidgethub's way of sending nothing).
+        await gh.post(f"/app/hook/deliveries/{item.attempt_id}/attempts", data=b"", jwt=jwt)
         self._given_up[item.guid] = True  # the redelivery is a new attempt: do not ask twice
         return REDELIVERED
 
