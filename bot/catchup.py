@@ -42,8 +42,8 @@ PER_PAGE = 100  # the most GitHub lists at once
 FETCHES_AT_ONCE = 8  # payload reads in flight together (and payloads held at once)
 JWT_REUSE_SECONDS = 300.0  # a JWT lives nine minutes: mint a new one well before that
 GIVEN_UP = 10_000  # GUIDs whose payload triage refused, not fetched again
-GONE, REDELIVERED = "gone", "redelivered"
-STOP_GRACE_SECONDS = 5.0  # how long a stop waits for a pass in flight  # what a fetch answers instead of a payload
+GONE, REDELIVERED = "gone", "redelivered"  # what a fetch answers instead of a payload
+STOP_GRACE_SECONDS = 5.0  # how long a stop waits for a pass in flight
 
 
 @dataclass(frozen=True)
