@@ -70,6 +70,7 @@ class Ringbot:
                 concurrency=settings.concurrency,
                 metrics=self.metrics,
                 clock=self.clock,
+                lease=settings.lease_seconds,
             )
         else:
             self.queue = WorkQueue(

@@ -36,6 +36,7 @@ class Settings:
     catchup_lookback_seconds: float = 3600.0  # how far back the first read after a start looks
     catchup_max_deliveries: int = 2000  # logged payloads fetched per catch-up pass at most
     etag_cache_bytes: int = 64 * 1024 * 1024  # the ETag cache's size, all installations together
+    lease_seconds: float = 30.0  # with REDIS_URL: a dead replica's job runs again within this
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -81,6 +82,15 @@ class Settings:
         catchup_text = env.get("RINGBOT_CATCHUP_SECONDS", "").strip() or "300"
         if not (catchup_text.isascii() and catchup_text.isdigit()):
             raise SettingsError(f"RINGBOT_CATCHUP_SECONDS: {catchup_text!r} is not whole seconds")
+        lease_text = env.get("RINGBOT_LEASE_SECONDS", "").strip() or str(cls.lease_seconds)
+        try:
+            lease = float(lease_text)
+        except ValueError:
+            lease = 0.0
+        if not 0.5 <= lease <= 3600:  # also refuses nan and inf
+            raise SettingsError(
+                f"RINGBOT_LEASE_SECONDS: {lease_text!r} is not a number of seconds from 0.5 to 3600"
+            )
         redis_url = env.get("REDIS_URL", "").strip() or None
         if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("REDIS_URL: not a redis://, rediss:// or unix:// URL")
@@ -95,4 +105,5 @@ class Settings:
             redis_url=redis_url,
             catchup_seconds=float(catchup_text),
             etag_cache_bytes=int(etag_text),
+            lease_seconds=lease,
         )

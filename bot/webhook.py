@@ -105,6 +105,11 @@ class Dedupe(Protocol):
         """It was not accepted after all: a later attempt counts as new."""
         ...
 
+    async def confirm(self, delivery: str) -> None:
+        """Its work is safely queued: remember it for good (until then a mark may lapse, so a
+        replica that dies between the mark and the queue does not lose the delivery)."""
+        ...
+
 
 class MemoryDedupe:
     """The last SEEN_DELIVERIES deliveries of this process."""
@@ -122,6 +127,9 @@ class MemoryDedupe:
     async def forget(self, delivery: str) -> None:
         """It was not accepted after all: a later attempt counts as new."""
         self.seen.pop(delivery, None)
+
+    async def confirm(self, delivery: str) -> None:
+        """Nothing to do: this process's memory dies with its queue."""
 
 
 class _Refused(Exception):
@@ -320,6 +328,8 @@ class WebhookReceiver:
                 return self._answer(
                     503, "work could not be queued", event_name, delivery, error=type(exc).__name__
                 )
+        with contextlib.suppress(Unavailable):  # unconfirmed, the mark lapses: a redelivery counts
+            await self._dedupe.confirm(delivery_id)
         self._seen[delivery_id] = True
         action = data.get("action")
         return self._answer(
@@ -361,6 +371,8 @@ class WebhookReceiver:
             return False
         finally:
             DELIVERY.reset(token)
+        with contextlib.suppress(Unavailable):
+            await self._dedupe.confirm(delivery_id)
         self._seen[delivery_id] = True
         return True
 

