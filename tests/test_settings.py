@@ -58,6 +58,15 @@ def test_enterprise_server_url_is_honoured() -> None:
             "GITHUB_PRIVATE_KEY_FILE",
             id="missing-key-file",
         ),
+        pytest.param({"REDIS_URL": "http://r"}, "REDIS_URL", id="redis-not-redis"),
+        pytest.param({"RINGBOT_LEASE_SECONDS": "soon"}, "RINGBOT_LEASE_SECONDS", id="lease-word"),
+        pytest.param({"RINGBOT_LEASE_SECONDS": "0.1"}, "RINGBOT_LEASE_SECONDS", id="lease-tiny"),
+        pytest.param(
+            {"RINGBOT_CATCHUP_SECONDS": "-5"}, "RINGBOT_CATCHUP_SECONDS", id="catchup-negative"
+        ),
+        pytest.param(
+            {"RINGBOT_ETAG_CACHE_BYTES": "64MB"}, "RINGBOT_ETAG_CACHE_BYTES", id="etag-unit"
+        ),
     ],
 )
 def test_bad_setting_names_the_variable(overrides: dict[str, str], variable: str) -> None:
@@ -68,3 +77,23 @@ def test_bad_setting_names_the_variable(overrides: dict[str, str], variable: str
 def test_secrets_are_not_in_repr() -> None:
     text = repr(Settings.from_env(env(GITHUB_WEBHOOK_SECRET="hunter22")))
     assert "hunter22" not in text and "PRIVATE KEY" not in text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "value"),
+    [
+        pytest.param({}, "redis_url", None, id="no-redis-one-process"),
+        pytest.param(
+            {"REDIS_URL": "redis://r:6379/0"}, "redis_url", "redis://r:6379/0", id="redis"
+        ),
+        pytest.param({}, "lease_seconds", 30.0, id="lease-default"),
+        pytest.param({"RINGBOT_LEASE_SECONDS": "2.5"}, "lease_seconds", 2.5, id="lease"),
+        pytest.param({}, "catchup_seconds", 300.0, id="catchup-default"),
+        pytest.param({"RINGBOT_CATCHUP_SECONDS": "0"}, "catchup_seconds", 0.0, id="catchup-off"),
+        pytest.param({"RINGBOT_ETAG_CACHE_BYTES": "1024"}, "etag_cache_bytes", 1024, id="etag"),
+    ],
+)
+def test_replica_and_catch_up_settings_are_read(
+    overrides: dict[str, str], field: str, value: object
+) -> None:
+    assert getattr(Settings.from_env(env(**overrides)), field) == value
