@@ -31,7 +31,7 @@ from .metrics import Metrics
 from .queue import WorkKey
 from .settings import Settings
 from .snapshot.reads import parse_time
-from .webhook import WebhookReceiver
+from .webhook import Replayed, WebhookReceiver
 
 RETENTION = timedelta(days=3)  # GitHub keeps a webhook's deliveries this long
 # Each pass reads a little before where the last one looked: GitHub's clock is not ours, and a
@@ -73,6 +73,7 @@ class PassReport:
     error: str | None = None
     complete: bool = False
     _order: list[tuple[WorkKey, str]] = field(default_factory=list, repr=False)
+    _replayed: list[str] = field(default_factory=list, repr=False)  # GUIDs to confirm
 
 
 class CatchUp:
@@ -96,6 +97,7 @@ class CatchUp:
         self._metrics = metrics
         self._mark: datetime | None = None  # where the last complete pass started looking from
         self._fresh = True  # no pass has completed since this process started
+        self._first_horizon: datetime | None = None  # where the first pass looks back to
         self._timer: Timer | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopped = True
@@ -153,7 +155,12 @@ class CatchUp:
         started = self._clock.now()
         report = PassReport(fresh=self._fresh)
         if self._mark is None:
-            horizon = started - timedelta(seconds=settings.catchup_lookback_seconds)
+            # Fixed at the first attempt: a first pass that keeps failing must not let the
+            # window slide past deliveries missed before the start.
+            if self._first_horizon is None:
+                lookback = timedelta(seconds=settings.catchup_lookback_seconds)
+                self._first_horizon = started - lookback
+            horizon = self._first_horizon
         else:
             horizon = self._mark - OVERLAP
         horizon = max(horizon, started - RETENTION)
@@ -173,6 +180,11 @@ class CatchUp:
             report.error = type(exc).__name__
         finally:
             self._queue(report)
+            # Only once the work is kept does a replayed delivery count as taken for good.
+            replayed, report._replayed = report._replayed, []
+            if not await self._receiver.confirm_replays(replayed):
+                report.complete = False
+                report.error = report.error or "replayed work could not be queued"
             self._finish(report, started)
         return report
 
@@ -220,8 +232,14 @@ class CatchUp:
                 report._order.append((key, guid))
                 return True
 
-            if await self._receiver.replay(item.event, item.guid, payload, enqueue=collect):
+            outcome = await self._receiver.replay(item.event, item.guid, payload, enqueue=collect)
+            if outcome is Replayed.TRIAGED:
                 report.replayed += 1
+                report._replayed.append(item.guid)
+            elif outcome is Replayed.DUPLICATE:
+                # Taken elsewhere, perhaps by a replica that died before queuing it: its mark
+                # lapses, and the next pass (whose window still holds it) looks again.
+                report.skipped += 1
             else:
                 report.failed += 1
                 self._given_up[item.guid] = True

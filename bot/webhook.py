@@ -8,6 +8,7 @@ import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Protocol
 
 import orjson
@@ -92,6 +93,14 @@ class Unavailable(Exception):
     def __init__(self, dependency: str) -> None:
         super().__init__(f"{dependency} is down")
         self.dependency = dependency
+
+
+class Replayed(Enum):
+    """What became of a replayed delivery."""
+
+    TRIAGED = "triaged"  # its work keys went to the given enqueue
+    DUPLICATE = "duplicate"  # taken already, here or by another replica (maybe still pending)
+    REFUSED = "refused"  # triage tripped over the payload: replaying it again will not help
 
 
 class Dedupe(Protocol):
@@ -350,15 +359,15 @@ class WebhookReceiver:
         delivery_id: str,
         data: dict[str, Any],
         enqueue: Callable[[WorkKey], bool] | None = None,
-    ) -> bool:
+    ) -> Replayed:
         """Triage a payload read back from GitHub's delivery log as if it had just arrived (into
-        `enqueue` if given); False if it was seen already or triage trips over it. May raise
-        Unavailable (the shared dedupe is down)."""
+        `enqueue` if given). The delivery's mark stays unconfirmed: the caller confirms it with
+        `confirm_replays` once the work is queued. May raise Unavailable (the dedupe is down)."""
         # No signature to check: the payload came from GitHub's API, asked for with our JWT.
         # The dedupe decides, so a delivery arriving meanwhile or replayed by another replica
         # is not triaged twice.
         if delivery_id in self._seen or not await self._dedupe.first(delivery_id):
-            return False
+            return Replayed.DUPLICATE
         delivery = _printable(delivery_id)
         event = sansio.Event(data, event=event_name, delivery_id=delivery)
         triage = Triage(enqueue=enqueue or self._enqueue, identity=self._identity())
@@ -368,12 +377,31 @@ class WebhookReceiver:
         except Exception as exc:
             await self._forget(delivery_id)
             log(30, "replay refused", event=event_name, delivery=delivery, error=type(exc).__name__)
-            return False
+            return Replayed.REFUSED
         finally:
             DELIVERY.reset(token)
-        with contextlib.suppress(Unavailable):
-            await self._dedupe.confirm(delivery_id)
         self._seen[delivery_id] = True
+        return Replayed.TRIAGED
+
+    async def confirm_replays(self, delivery_ids: list[str]) -> bool:
+        """The replays' work was handed to the queue: make it durable, then keep their marks.
+
+        False (and the marks forgotten, so a later pass replays them) when the queue could not
+        keep the work."""
+        if not delivery_ids:
+            return True
+        if self._durable is not None:
+            try:
+                await self._durable()
+            except Exception as exc:
+                log(40, "replayed work could not be queued", error=type(exc).__name__)
+                for delivery_id in delivery_ids:
+                    self._seen.pop(delivery_id, None)
+                    await self._forget(delivery_id)
+                return False
+        with contextlib.suppress(Unavailable):  # unconfirmed, a mark lapses: a replay counts
+            for delivery_id in delivery_ids:
+                await self._dedupe.confirm(delivery_id)
         return True
 
     async def _forget(self, delivery_id: str) -> None:

@@ -81,7 +81,7 @@ class RedisWorkQueue:
         self._running: dict[asyncio.Task[None], tuple[str, str]] = {}  # task -> (repo, token)
         self._wakeup = asyncio.Event()
         self._tick_due = True
-        self._timers: list[Any] = []
+        self._timers: set[Any] = set()  # this replica's timers not yet fired
         self._task: asyncio.Task[None] | None = None
         self._closed = False  # no more claims (puts still go to Redis until the final flush)
         self._shut = False
@@ -108,8 +108,17 @@ class RedisWorkQueue:
         self._buffer.append((key.repo, keys.dump(key), now + max(0.0, delay)))
         del self._buffer[:-BUFFER_AT_MOST]
         if delay > 0:
-            # This replica looks when it comes due (others look on their poll).
-            self._timers.append(self._clock.call_later(delay, self.wake, True))
+            # This replica looks when it comes due (others look on their poll). A fired timer
+            # leaves the set, so a long-running replica holds only those still to come.
+            holder: list[Any] = []
+
+            def due() -> None:
+                self._timers.difference_update(holder)
+                self.wake(True)
+
+            timer = self._clock.call_later(delay, due)
+            holder.append(timer)
+            self._timers.add(timer)
         if not self._sending:
             self._send_soon()
         return True
@@ -163,6 +172,7 @@ class RedisWorkQueue:
         self._closed = True
         for timer in self._timers:
             timer.cancel()
+        self._timers.clear()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
