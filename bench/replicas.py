@@ -26,11 +26,9 @@ import asyncio
 import hashlib
 import hmac
 import json
-import os
 import random
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,83 +43,13 @@ import aiohttp  # noqa: E402
 from redis.asyncio import Redis  # noqa: E402
 
 from bot.sim import Simulator  # noqa: E402
-from tests.harness import free_port  # noqa: E402
+from tests.bot_process import BotProcess, bot_env  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 
 SECRET = "bench-secret"
 REPO = "acme/widgets"
 POLL = 0.01  # seconds between two looks while timing a takeover
 WAIT = 120.0  # the longest any one wait may take
-
-
-class Bot:
-    """`python -m bot` on a fixed port; its output goes to a file in `logs`."""
-
-    def __init__(self, name: str, env: dict[str, str], logs: Path) -> None:
-        self.name = name
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**env, "HOST": "127.0.0.1", "PORT": str(self.port)}
-        self.logs = logs
-        self.starts = 0
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.starts += 1
-        with (self.logs / f"{self.name}-{self.starts}.log").open("wb") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot"],
-                cwd=ROOT,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    async def ready(self) -> None:
-        deadline = time.monotonic() + WAIT
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as s:
-            while time.monotonic() < deadline:
-                assert self.proc is not None
-                if self.proc.poll() is not None:
-                    raise SystemExit(f"{self.name} exited: see {self.logs}")
-                try:
-                    async with s.get(f"{self.url}/healthz") as resp:
-                        if resp.status == 200:
-                            return
-                except (aiohttp.ClientError, TimeoutError):
-                    pass
-                await asyncio.sleep(0.05)
-        raise SystemExit(f"{self.name} did not start within {WAIT:.0f} s: see {self.logs}")
-
-    def signal(self, sig: signal.Signals) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(sig)
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.kill()
-            self.proc.wait(10)
-
-
-def bot_env(sim: Simulator, api_url: str, **extra: str) -> dict[str, str]:
-    """The environment of a bot serving this simulator (catch-up off: only the queue counts)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GITHUB_", "RINGBOT_", "REDIS_")) and k not in ("HOST", "PORT")
-    }
-    env.update(
-        GITHUB_APP_ID=str(sim.app_id),
-        GITHUB_PRIVATE_KEY=sim.private_key_pem,
-        GITHUB_WEBHOOK_SECRET=SECRET,
-        GITHUB_API_URL=api_url,
-        RINGBOT_CATCHUP_SECONDS="0",
-        RINGBOT_LOG_LEVEL="INFO",  # production logging: one JSON line per delivery
-        **extra,
-    )
-    return env
 
 
 async def load(url: str, body: bytes, requests: int, concurrency: int) -> float:
@@ -167,7 +95,8 @@ async def ingest(
     for n in range(args.rounds):
         for kind in ("memory", "redis"):
             extra = {"REDIS_URL": redis_url} if kind == "redis" else {}
-            bot = Bot(f"ingest-{kind}-{n + 1}", bot_env(sim, api_url, **extra), logs)
+            env = bot_env(sim, api_url, secret=SECRET, RINGBOT_CATCHUP_SECONDS="0", **extra)
+            bot = BotProcess(f"ingest-{kind}-{n + 1}", env, logs, wait=WAIT)
             bot.start()
             try:
                 await bot.ready()
@@ -205,8 +134,15 @@ async def takeover(
     sim: Simulator, api_url: str, redis_url: str, args: argparse.Namespace, logs: Path
 ) -> None:
     """(b): SIGKILL the replica that holds a job; time until a survivor has finished it."""
-    env = bot_env(sim, api_url, REDIS_URL=redis_url, RINGBOT_LEASE_SECONDS=str(args.lease))
-    bots = [Bot(f"replica{i}", env, logs) for i in range(3)]
+    env = bot_env(
+        sim,
+        api_url,
+        secret=SECRET,
+        RINGBOT_CATCHUP_SECONDS="0",  # catch-up off: only the queue counts
+        REDIS_URL=redis_url,
+        RINGBOT_LEASE_SECONDS=str(args.lease),
+    )
+    bots = [BotProcess(f"replica{i}", env, logs, wait=WAIT) for i in range(3)]
     redis = Redis.from_url(redis_url)
     samples: list[float] = []
     leases: list[float] = []

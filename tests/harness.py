@@ -177,16 +177,7 @@ async def world(
     sim_url = await sim.start(port=prism.sim_port if prism else 0)
     api_url = prism.url if prism else sim_url
     sim.public_url = api_url
-    settings = Settings(
-        app_id=str(sim.app_id),
-        private_key=sim.private_key_pem,
-        webhook_secret=SECRET,
-        api_url=api_url,
-        drain_seconds=5.0,
-        max_wait_seconds=5.0,
-        debounce_seconds=0.05,
-        retry_seconds=0.2,
-    )
+    settings = bot_settings(sim, api_url)
     runner, bot, bot_url = await start_bot(settings, clock)
     sim.webhook_url = f"{bot_url}/webhook"
     running = World(sim, bot, clock, bot_url, api_url, settings, runner)
@@ -196,6 +187,23 @@ async def world(
         if running.runner is not None:
             await running.runner.cleanup()
         await sim.close()
+
+
+def bot_settings(sim: Simulator, api_url: str, **extra: Any) -> Settings:
+    """A bot's settings for this simulator, with the tests' short waits (debounce, retries)."""
+    fields: dict[str, Any] = {
+        "drain_seconds": 5.0,
+        "max_wait_seconds": 5.0,
+        "debounce_seconds": 0.05,
+        "retry_seconds": 0.2,
+    }
+    return Settings(
+        app_id=str(sim.app_id),
+        private_key=sim.private_key_pem,
+        webhook_secret=SECRET,
+        api_url=api_url,
+        **(fields | extra),
+    )
 
 
 async def start_bot(settings: Settings, clock: ManualClock) -> tuple[web.AppRunner, Ringbot, str]:
@@ -309,17 +317,7 @@ async def replicas_world(
     sim = Simulator(webhook_secret=SECRET, clock=clock)
     api_url = await sim.start(port=0)
     sim.public_url = api_url
-    settings = Settings(
-        app_id=str(sim.app_id),
-        private_key=sim.private_key_pem,
-        webhook_secret=SECRET,
-        api_url=api_url,
-        drain_seconds=5.0,
-        max_wait_seconds=5.0,
-        debounce_seconds=0.05,
-        retry_seconds=0.2,
-        redis_url=redis_url,
-    )
+    settings = bot_settings(sim, api_url, redis_url=redis_url)
     started = [await start_bot(settings, clock) for _ in range(replicas)]
     forwarder = Forwarder([url for _, _, url in started])
     url = await forwarder.start()

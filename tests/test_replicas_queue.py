@@ -18,40 +18,10 @@ from bot.replicas import keys
 from bot.replicas.dedupe import RedisDedupe
 from bot.replicas.queue import RedisWorkQueue
 
+from .builders.queue import Key, Recorder
 from .redis_server import RedisServer
 
-
-@keys.register
-@dataclass(frozen=True)
-class Key:
-    """A work key for tests."""
-
-    repo: str = "acme/widgets"
-    number: int = 1
-    installation: int = 1
-
-
-class Recorder:
-    """A worker shared by both replicas: what ran, and how many ran at once per repository."""
-
-    def __init__(self, hold: bool = False) -> None:
-        self.ran: list[Key] = []
-        self.running: dict[str, int] = {}
-        self.max_per_repo = 0
-        self.started = asyncio.Event()
-        self.release = asyncio.Event()
-        if not hold:
-            self.release.set()
-
-    async def __call__(self, key: Key) -> None:
-        self.running[key.repo] = self.running.get(key.repo, 0) + 1
-        self.max_per_repo = max(self.max_per_repo, self.running[key.repo])
-        self.started.set()
-        for _ in range(3):
-            await asyncio.sleep(0)
-        await self.release.wait()
-        self.running[key.repo] -= 1
-        self.ran.append(key)
+keys.register(Key)  # the queue stores keys by their registered type
 
 
 Make = Callable[..., RedisWorkQueue]
