@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,46 +15,47 @@ from .github import RingbotGitHub
 from .models import Permission
 from .webhook import Identity
 
+Timer = Callable[[], float]
 
-@dataclass
+
 class Caches:
-    """Caches shared by every job; each is bounded, none is the source of truth."""
+    """Caches shared by every job; each is bounded, none is the source of truth.
 
-    # (installation, repo, user) -> Permission; short-lived so a revoked write does not linger.
-    permissions: TTLCache[tuple[int, str, str], Permission] = field(
-        default_factory=lambda: TTLCache(maxsize=10_000, ttl=60)
-    )
-    # blob sha -> parsed config (a blob sha names the exact file content, so this never goes stale).
-    configs: LRUCache[str, Config | ConfigErrors] = field(
-        default_factory=lambda: LRUCache(maxsize=1_000)
-    )
-    # (installation, repo) -> parsed config; a push to the default branch drops the entry, and
-    # the TTL heals a lost push.
-    repo_configs: TTLCache[tuple[int, str], Config | ConfigErrors] = field(
-        default_factory=lambda: TTLCache(maxsize=10_000, ttl=300)
-    )
-    # (installation, repo, sha) -> True when that commit had no commit statuses at all, so a
-    # re-evaluation of the same head (a review, a label) need not ask again. A `status`
-    # webhook for the commit drops it, and the TTL heals a lost one.
-    no_statuses: TTLCache[tuple[int, str, str], bool] = field(
-        default_factory=lambda: TTLCache(maxsize=10_000, ttl=600)
-    )
-    # (installation, repo, sha) -> True once a commit deployed around ringbot proved to be a
-    # release (the default branch pointed at it, builds green), for an hour.
-    releases: TTLCache[tuple[int, str, str], bool] = field(
-        default_factory=lambda: TTLCache(maxsize=10_000, ttl=3600)
-    )
-    # The negative answers, for five minutes: a foreign deploy is read on every ring decision.
-    not_releases: TTLCache[tuple[int, str, str], bool] = field(
-        default_factory=lambda: TTLCache(maxsize=10_000, ttl=300)
-    )
-    # Told (installation, repo) when a job drops that repository's config: with replicas, every
-    # other replica drops its copy too (bot/replicas/config_bus.py sets it).
-    config_dropped: Callable[[int, str], None] | None = None
-    # (installation, repo) -> the default branch's name; renames are rare and heal with the TTL.
-    default_branches: TTLCache[tuple[int, str], str] = field(
-        default_factory=lambda: TTLCache(maxsize=10_000, ttl=600)
-    )
+    Their TTLs run on `timer`, the bot's clock in seconds, so a test clock ages them too.
+    """
+
+    def __init__(self, timer: Timer = time.monotonic) -> None:
+        def ttl(seconds: float) -> TTLCache[Any, Any]:
+            return TTLCache(maxsize=10_000, ttl=seconds, timer=timer)
+
+        # (installation, repo, user) -> Permission; short-lived so a revoked write does not linger.
+        self.permissions: TTLCache[tuple[int, str, str], Permission] = ttl(60)
+        # blob sha -> parsed config (a blob sha names the exact file content: never stale).
+        self.configs: LRUCache[str, Config | ConfigErrors] = LRUCache(maxsize=1_000)
+        # (installation, repo) -> parsed config, or None when the repository has none. A push
+        # to the default branch drops the entry, and the TTL heals a lost push: five minutes
+        # for a file (its re-read is a free 304), an hour for no file (a 404 is charged).
+        self.repo_configs: TTLCache[tuple[int, str], Config | ConfigErrors] = ttl(300)
+        self.no_configs: TTLCache[tuple[int, str], bool] = ttl(3600)
+        # (installation, repo, sha) -> True when that commit had no commit statuses at all, so
+        # a re-evaluation of the same head need not ask again. A `status` webhook for the
+        # commit drops it; the day-long TTL only bounds a lost webhook (catch-up replays those).
+        self.no_statuses: TTLCache[tuple[int, str, str], bool] = ttl(24 * 3600)
+        # (installation, repo, sha) -> True once a commit deployed around ringbot proved to be
+        # a release (the default branch pointed at it, builds green), for an hour.
+        self.releases: TTLCache[tuple[int, str, str], bool] = ttl(3600)
+        # The negative answers, for five minutes: a foreign deploy is read on every ring decision.
+        self.not_releases: TTLCache[tuple[int, str, str], bool] = ttl(300)
+        # (installation, repo) -> the default branch's name; renames are rare, the TTL heals them.
+        self.default_branches: TTLCache[tuple[int, str], str] = ttl(600)
+        # Told (installation, repo) when a job drops that repository's config: with replicas,
+        # every other replica drops its copy too (bot/replicas/config_bus.py sets it).
+        self.config_dropped: Callable[[int, str], None] | None = None
+
+    def drop_config(self, installation: int, repo: str) -> None:
+        """Forget what is known of the repository's config, file or no file."""
+        self.repo_configs.pop((installation, repo), None)
+        self.no_configs.pop((installation, repo), None)
 
 
 @dataclass

@@ -52,7 +52,7 @@ class ConfigBus:
         """A message on the channel: drop the entry it names."""
         try:
             installation, repo = orjson.loads(data)
-            self._caches.repo_configs.pop((int(installation), str(repo)), None)
+            self._caches.drop_config(int(installation), str(repo))
         except (ValueError, TypeError):
             log(30, "ignored a malformed config drop")
 
