@@ -12,7 +12,9 @@ from cachetools import LRUCache, TTLCache
 
 from .config import Config, ConfigErrors
 from .github import RingbotGitHub
-from .models import Permission
+from .models import Permission, PullRequest
+from .policy.gate import BuildsSeen
+from .policy.visibility import MergedPull
 from .webhook import Identity
 
 Timer = Callable[[], float]
@@ -34,9 +36,9 @@ class Caches:
         self.configs: LRUCache[str, Config | ConfigErrors] = LRUCache(maxsize=1_000)
         # (installation, repo) -> parsed config, or None when the repository has none. A push
         # to the default branch drops the entry, and the TTL heals a lost push: five minutes
-        # for a file (its re-read is a free 304), an hour for no file (a 404 is charged).
+        # for a file (its re-read is a free 304), six hours for no file (a 404 is charged).
         self.repo_configs: TTLCache[tuple[int, str], Config | ConfigErrors] = ttl(300)
-        self.no_configs: TTLCache[tuple[int, str], bool] = ttl(3600)
+        self.no_configs: TTLCache[tuple[int, str], bool] = ttl(6 * 3600)
         # (installation, repo, sha) -> True when that commit had no commit statuses at all, so
         # a re-evaluation of the same head need not ask again. A `status` webhook for the
         # commit drops it; the day-long TTL only bounds a lost webhook (catch-up replays those).
@@ -46,8 +48,25 @@ class Caches:
         self.releases: TTLCache[tuple[int, str, str], bool] = ttl(3600)
         # The negative answers, for five minutes: a foreign deploy is read on every ring decision.
         self.not_releases: TTLCache[tuple[int, str, str], bool] = ttl(300)
+        # (installation, repo, pull number) -> what the gate last read of its head's builds, so
+        # that news of a check that cannot change the gate costs no request (policy.gate).
+        self.builds_seen: TTLCache[tuple[int, str, int], BuildsSeen] = ttl(3600)
+        # (installation, repo, pull number) -> the pull request as the gate last read it. Only
+        # news of a check on its head uses it; every event about the pull request reads it anew.
+        self.pulls: TTLCache[tuple[int, str, int], PullRequest] = ttl(3600)
+        # The App's own check runs ((installation, repo, sha, name) -> run) and marked comments
+        # ((installation, repo, number, marker) -> comment) as this process last wrote or read
+        # them. Only the App writes them, so they need not be listed again to be found.
+        self.own_runs: TTLCache[tuple[int, str, str, str], dict[str, Any]] = ttl(3600)
+        self.own_comments: TTLCache[tuple[int, str, int, str], dict[str, Any]] = ttl(3600)
+        # (installation, repo, branch, head sha) -> the pull requests merged into the branch, as
+        # listed while the branch had that head (snapshot.history.merged_pulls).
+        self.merged_pulls: TTLCache[tuple[int, str, str, str], tuple[MergedPull, ...]] = ttl(3600)
+        # (installation, repo, label name casefolded) -> True once the label is known to exist.
+        # Should someone delete it, adding it to a pull request makes it again (without colour).
+        self.labels: TTLCache[tuple[int, str, str], bool] = ttl(24 * 3600)
         # (installation, repo) -> the default branch's name; renames are rare, the TTL heals them.
-        self.default_branches: TTLCache[tuple[int, str], str] = ttl(600)
+        self.default_branches: TTLCache[tuple[int, str], str] = ttl(6 * 3600)
         # Told (installation, repo) when a job drops that repository's config: with replicas,
         # every other replica drops its copy too (bot/replicas/config_bus.py sets it).
         self.config_dropped: Callable[[int, str], None] | None = None

@@ -8,6 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_API_URL = "https://api.github.com"
+# GitHub allows 100 requests in flight at once (a secondary rate limit). A job makes up to
+# about 3 of its reads at once (a gate: check runs, statuses and reviews), so 32 jobs keep
+# at most ~96 requests in flight. More workers than 100 could never all be talking to GitHub.
+DEFAULT_WORKERS = 32
+MAX_WORKERS = 100
 
 
 class SettingsError(Exception):
@@ -25,7 +30,7 @@ class Settings:
     host: str = "0.0.0.0"
     port: int = 8080
     sandbox: bool = False
-    concurrency: int = 8  # jobs running at once across repositories
+    concurrency: int = DEFAULT_WORKERS  # jobs running at once across repositories
     drain_seconds: float = 20.0  # how long SIGTERM waits for in-flight work
     debounce_seconds: float = 0.3  # how long a gate or ring key waits for its burst to end
     max_wait_seconds: float = 60.0  # the longest rate-limit wait a job sits through
@@ -91,6 +96,16 @@ class Settings:
             raise SettingsError(
                 f"RINGBOT_LEASE_SECONDS: {lease_text!r} is not a number of seconds from 0.5 to 3600"
             )
+        workers_text = env.get("RINGBOT_WORKERS", "").strip() or str(DEFAULT_WORKERS)
+        if not (
+            workers_text.isascii()
+            and workers_text.isdigit()
+            and 1 <= int(workers_text) <= MAX_WORKERS
+        ):
+            raise SettingsError(
+                f"RINGBOT_WORKERS: {workers_text!r} is not a whole number of jobs "
+                f"from 1 to {MAX_WORKERS}"
+            )
         redis_url = env.get("REDIS_URL", "").strip() or None
         if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("REDIS_URL: not a redis://, rediss:// or unix:// URL")
@@ -106,4 +121,5 @@ class Settings:
             catchup_seconds=float(catchup_text),
             etag_cache_bytes=int(etag_text),
             lease_seconds=lease,
+            concurrency=int(workers_text),
         )

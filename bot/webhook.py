@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -43,6 +44,12 @@ CHUNK = 64 * 1024
 SIGNATURE_PREFIX = "sha256="
 _SIGNATURE_LENGTH = len(SIGNATURE_PREFIX) + 64
 _HEADER_IN_LOGS = 200  # characters of a sender-chosen header that a log line repeats
+# GitHub's payloads begin with their action, when they have one: `{"action":"opened",...`. A
+# look at the first bytes tells whether any handler wants the delivery before it is parsed.
+# A payload that begins otherwise (another first key, an escaped action) is parsed, to be sure.
+_ACTION = re.compile(rb'[ \t\r\n]*\{[ \t\r\n]*"action"[ \t\r\n]*:[ \t\r\n]*"([^"\\]{0,100})"')
+_ACTION_WINDOW = 256  # bytes of the body the look reads, at most
+_OBJECT = re.compile(rb"[ \t\r\n]*\{")
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,42 @@ class Triage:
 
     enqueue: Callable[[WorkKey], bool]
     identity: Identity
+
+
+class Wanted:
+    """Which deliveries some handler wants, read off a router's registrations: an event that
+    no handler registers, or an action of it that none registers, is acknowledged unparsed."""
+
+    def __init__(self, router: routing.Router) -> None:
+        # event -> the actions wanted, or None: every delivery of that event is wanted.
+        self.actions: dict[str, frozenset[bytes] | None] = {}
+        # gidgethub keeps its routes in these two tables (gidgethub 6: pinned in pyproject).
+        for event in router._shallow_routes:
+            self.actions[event] = None
+        for event, details in router._deep_routes.items():
+            if event in self.actions:
+                continue
+            if set(details) != {"action"} or not all(isinstance(a, str) for a in details["action"]):
+                self.actions[event] = None  # routed on something a look cannot tell: parse
+                continue
+            self.actions[event] = frozenset(str(a).encode() for a in details["action"])
+
+    def __call__(self, event: str, body: bytearray) -> tuple[bool, str | None]:
+        """Whether a handler may want this delivery, and its action if a look at the body told."""
+        if event not in self.actions:
+            return False, _look(body)
+        actions = self.actions[event]
+        if actions is None:
+            return True, None
+        action = _ACTION.match(body, 0, _ACTION_WINDOW)
+        if action is None:  # it does not begin with its action: only a parse can tell
+            return True, None
+        return action[1] in actions, action[1].decode("utf-8", "replace")
+
+
+def _look(body: bytearray) -> str | None:
+    action = _ACTION.match(body, 0, _ACTION_WINDOW)
+    return None if action is None else action[1].decode("utf-8", "replace")
 
 
 def _parse_signature(header: str) -> bytes | None:
@@ -234,6 +277,7 @@ class WebhookReceiver:
         # Keyed once: each delivery copies the keyed state instead of re-deriving it.
         self._mac = hmac.new(secret.encode(), digestmod=hashlib.sha256)
         self._router = router
+        self._wanted = Wanted(router)
         self._enqueue = enqueue
         self._identity = identity
         self._metrics = metrics
@@ -302,6 +346,15 @@ class WebhookReceiver:
             )
         if request.content_type != "application/json":
             return self._answer(400, "content type must be application/json", event_name, delivery)
+        wanted, action = self._wanted(event_name, body)
+        if not wanted:
+            # No handler wants it: nothing reads the payload, so it is not parsed (the parse and
+            # the objects it builds are most of a delivery's cost). A body that is not even an
+            # object is still refused; a signed one that only looks like one is acknowledged.
+            if _OBJECT.match(body) is None:
+                return self._answer(400, "body is not a JSON object", event_name, delivery)
+            del body
+            return await self._acknowledge(delivery_id, event_name, delivery, action)
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -340,14 +393,28 @@ class WebhookReceiver:
         with contextlib.suppress(Unavailable):  # unconfirmed, the mark lapses: a redelivery counts
             await self._dedupe.confirm(delivery_id)
         self._seen[delivery_id] = True
-        action = data.get("action")
+        said = data.get("action")
         return self._answer(
             202,
             "accepted",
             event_name,
             delivery,
-            action=action[:_HEADER_IN_LOGS] if isinstance(action, str) else None,
+            action=said[:_HEADER_IN_LOGS] if isinstance(said, str) else None,
         )
+
+    async def _acknowledge(
+        self, delivery_id: str, event_name: str, delivery: str, action: str | None
+    ) -> web.Response:
+        """202 for a delivery no handler wants, once the dedupe has seen it: no work to queue."""
+        try:
+            if not await self._dedupe.first(delivery_id):
+                return self._answer(200, "duplicate delivery", event_name, delivery)
+        except Unavailable as down:
+            return self._answer(503, str(down), event_name, delivery, dependency=down.dependency)
+        with contextlib.suppress(Unavailable):  # unconfirmed, the mark lapses: a redelivery counts
+            await self._dedupe.confirm(delivery_id)
+        self._seen[delivery_id] = True
+        return self._answer(202, "accepted, no handler wants it", event_name, delivery, action)
 
     def accepted(self, delivery_id: str) -> bool:
         """True when this process accepted (or replayed) the delivery with this GUID."""

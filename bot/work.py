@@ -24,6 +24,24 @@ class GateKey:
 
 
 @dataclass(frozen=True)
+class BuildsKey:
+    """A check on a pull request's commit started or finished: re-gate it if that can matter.
+
+    Unlike the other keys this carries what the event said (which check, how it stands), but
+    only to decide whether reading the builds again can change anything; the gate itself is
+    always decided from a fresh read."""
+
+    DEBOUNCE: ClassVar[bool] = True  # bursts of events about it land in one job
+
+    installation: int
+    repo: str
+    number: int
+    sha: str
+    check: str  # the check run's name; "" for a whole suite
+    outcome: str  # the gate's Mark value for it: pass | pending | fail
+
+
+@dataclass(frozen=True)
 class MergeGroupKey:
     """Evaluate the merge gate on a merge queue's group head commit."""
 

@@ -67,6 +67,12 @@ def test_enterprise_server_url_is_honoured() -> None:
         pytest.param(
             {"RINGBOT_ETAG_CACHE_BYTES": "64MB"}, "RINGBOT_ETAG_CACHE_BYTES", id="etag-unit"
         ),
+        pytest.param({"RINGBOT_WORKERS": "0"}, "RINGBOT_WORKERS", id="workers-zero"),
+        pytest.param({"RINGBOT_WORKERS": "-4"}, "RINGBOT_WORKERS", id="workers-negative"),
+        pytest.param({"RINGBOT_WORKERS": "8.5"}, "RINGBOT_WORKERS", id="workers-fraction"),
+        pytest.param({"RINGBOT_WORKERS": "many"}, "RINGBOT_WORKERS", id="workers-word"),
+        pytest.param({"RINGBOT_WORKERS": "101"}, "RINGBOT_WORKERS", id="workers-over-github"),
+        pytest.param({"RINGBOT_WORKERS": "\u0663"}, "RINGBOT_WORKERS", id="workers-not-ascii"),
     ],
 )
 def test_bad_setting_names_the_variable(overrides: dict[str, str], variable: str) -> None:
@@ -91,6 +97,9 @@ def test_secrets_are_not_in_repr() -> None:
         pytest.param({}, "catchup_seconds", 300.0, id="catchup-default"),
         pytest.param({"RINGBOT_CATCHUP_SECONDS": "0"}, "catchup_seconds", 0.0, id="catchup-off"),
         pytest.param({"RINGBOT_ETAG_CACHE_BYTES": "1024"}, "etag_cache_bytes", 1024, id="etag"),
+        pytest.param({}, "concurrency", 32, id="workers-default"),
+        pytest.param({"RINGBOT_WORKERS": "1"}, "concurrency", 1, id="workers-one"),
+        pytest.param({"RINGBOT_WORKERS": " 100 "}, "concurrency", 100, id="workers-most"),
     ],
 )
 def test_replica_and_catch_up_settings_are_read(

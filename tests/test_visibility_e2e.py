@@ -104,15 +104,26 @@ def release_check(w: World, sha: str) -> CheckRun:
     return run
 
 
-async def test_the_table_shows_a_release_deploying_then_live(w: World) -> None:
+async def test_a_deploy_under_way_costs_no_look_until_it_settles(w: World) -> None:
+    setup_repo(w, config=RINGS)
+    number = await ready_pr(w)
+    await merge(w, number)
+    w.sim.requests.clear()
+    await cd(w, "dev", "in_progress")
+    await cd(w, "dev", "queued")
+    assert status_comments(w, number) == []
+    assert [r for r in w.sim.requests if r.installation_id is not None] == []
+
+
+async def test_the_table_shows_a_release_live_once_its_deploy_settles(w: World) -> None:
     setup_repo(w, config=RINGS)
     number = await ready_pr(w)
     sha = await merge(w, number)
     await cd(w, "dev", "in_progress")
-    line = row(w, number, "dev")
-    assert f"`{sha[:7]}`" in line and "deploying" in line and f"/commit/{sha}" in line
-    assert "waiting" in row(w, number, "internal")
     await cd(w, "dev")
+    line = row(w, number, "dev")
+    assert f"`{sha[:7]}`" in line and f"/commit/{sha}" in line
+    assert "waiting" in row(w, number, "internal")
     assert "✅ live" in row(w, number, "dev") and "| 10 |" in row(w, number, "dev")
     assert "Live up to **dev** (10 users)" in table(w, number)
     assert len(status_comments(w, number)) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
@@ -22,6 +23,14 @@ class CheckOutput:
     title: str
     summary: str
     text: str = ""
+    # When set, the run is rewritten only when this changes (kept hashed in its external_id),
+    # not whenever the text does: see GateDecision.milestone.
+    milestone: str = ""
+
+
+def milestone_id(milestone: str) -> str:
+    """The external_id a milestone is kept as: short, and the same for the same milestone."""
+    return "ringbot:" + hashlib.sha256(milestone.encode()).hexdigest()[:32]
 
 
 def fitted(want: CheckOutput) -> CheckOutput:
@@ -36,11 +45,13 @@ def fitted(want: CheckOutput) -> CheckOutput:
 
 
 def unchanged(run: dict[str, Any], want: CheckOutput) -> bool:
-    """True when the published run already says exactly this."""
+    """True when the published run already says this: the same milestone, or exactly this text."""
     output = run.get("output") or {}
+    same_verdict = run.get("status") == want.status and run.get("conclusion") == want.conclusion
+    if want.milestone:
+        return same_verdict and run.get("external_id") == milestone_id(want.milestone)
     return (
-        run.get("status") == want.status
-        and run.get("conclusion") == want.conclusion
+        same_verdict
         and (output.get("title") or "") == want.title
         and (output.get("summary") or "") == want.summary
         and (output.get("text") or "") == want.text
@@ -60,11 +71,15 @@ async def publish_check(
     }
     if want.text:
         body["output"]["text"] = want.text
+    # Always written, so a run rewritten without a milestone (the gate's "could not read")
+    # never keeps the milestone of what it said before.
+    body["external_id"] = milestone_id(want.milestone) if want.milestone else ""
     if want.status == "completed":
         body["conclusion"] = want.conclusion
         body["completed_at"] = ctx.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     if existing is not None:
-        await ctx.gh.patch(f"/repos/{ctx.repo}/check-runs/{existing['id']}", data=body)
+        data = await ctx.gh.patch(f"/repos/{ctx.repo}/check-runs/{existing['id']}", data=body)
+        _remember(ctx, sha, want.name, data)
         log(20, "check run updated", repo=ctx.repo, name=want.name, sha=sha, status=want.status)
         return True
 
@@ -75,23 +90,37 @@ async def publish_check(
         return data
 
     async def reread() -> dict[str, Any] | None:
-        return await find_own_run(ctx, sha, want.name)
+        return await find_own_run(ctx, sha, want.name, remembered=False)
 
-    await write_once(create, reread)
+    _remember(ctx, sha, want.name, await write_once(create, reread))
     log(20, "check run created", repo=ctx.repo, name=want.name, sha=sha, status=want.status)
     return True
 
 
-async def find_own_run(ctx: Ctx, sha: str, name: str) -> dict[str, Any] | None:
-    """The App's newest check run with that name on the commit, if any."""
+def _remember(ctx: Ctx, sha: str, name: str, run: Any) -> None:
+    if isinstance(run, dict) and "id" in run:
+        ctx.caches.own_runs[(ctx.installation, ctx.repo, sha, shorten(name, CHECK_NAME))] = run
+
+
+async def find_own_run(
+    ctx: Ctx, sha: str, name: str, *, remembered: bool = True
+) -> dict[str, Any] | None:
+    """The App's newest check run with that name on the commit, if any.
+
+    Only the App writes its check runs, so the run as this process last wrote or read it is
+    used when `remembered` (a re-read after a failed write asks GitHub)."""
     name = shorten(name, CHECK_NAME)  # as `publish_check` named it
+    known = ctx.caches.own_runs.get((ctx.installation, ctx.repo, sha, name))
+    if remembered and known is not None:
+        return known
     url = (
         f"/repos/{ctx.repo}/commits/{sha}/check-runs"
         f"?check_name={quote(name, safe='')}&app_id={ctx.identity.app_id}&filter=latest"
     )
     data = await ctx.gh.getitem(url)
-    runs = data.get("check_runs", [])
-    return newest(runs)
+    found = newest(data.get("check_runs", []))
+    _remember(ctx, sha, name, found)
+    return found
 
 
 def newest(runs: list[dict[str, Any]]) -> dict[str, Any] | None:

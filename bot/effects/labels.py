@@ -30,6 +30,9 @@ async def _label_exists(ctx: Ctx, name: str) -> bool | None:
 async def ensure_label(ctx: Ctx, name: str, color: str, description: str) -> None:
     """The repository has the label (with our colour when we are the ones creating it)."""
     name = shorten(name, LABEL_NAME)
+    known = (ctx.installation, ctx.repo, name.casefold())
+    if ctx.caches.labels.get(known):
+        return  # made or seen already: asking again would be a write answered 422
 
     async def create() -> bool:
         try:
@@ -47,6 +50,7 @@ async def ensure_label(ctx: Ctx, name: str, color: str, description: str) -> Non
         return True
 
     await write_once(create, lambda: _label_exists(ctx, name))
+    ctx.caches.labels[known] = True
 
 
 async def add_label(ctx: Ctx, number: int, name: str) -> None:

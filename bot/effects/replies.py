@@ -31,15 +31,26 @@ def comment_body(body: str, marker: str) -> str:
     return cut(defuse(body), COMMENT_BODY, keep=f"\n\n{hidden(marker)}")
 
 
-async def find_reply(ctx: Ctx, number: int, marker: str) -> dict[str, Any] | None:
-    """Our earlier comment carrying `marker` on the pull request, if any."""
+async def find_reply(
+    ctx: Ctx, number: int, marker: str, *, remembered: bool = True
+) -> dict[str, Any] | None:
+    """Our earlier comment carrying `marker` on the pull request, if any.
+
+    The comment as this process last wrote or found it is used when `remembered`: listing a
+    busy pull request's comments is charged every time one is added. A re-read after a failed
+    write asks GitHub."""
+    where = (ctx.installation, ctx.repo, number, marker)
+    known = ctx.caches.own_comments.get(where)
+    if remembered and known is not None:
+        return known
     url = f"/repos/{ctx.repo}/issues/{number}/comments?per_page=100"
-    marker = hidden(marker)
+    hidden_marker = hidden(marker)
     async for comment in ctx.gh.getiter(url):
-        if marker in (comment.get("body") or "") and (
+        if hidden_marker in (comment.get("body") or "") and (
             (comment.get("user") or {}).get("login", "").lower() == ctx.identity.bot_login.lower()
         ):
-            return dict(comment)
+            found = ctx.caches.own_comments[where] = dict(comment)
+            return found
     return None
 
 
@@ -48,13 +59,23 @@ async def reply(
 ) -> dict[str, Any]:
     """Post (or, when one exists and `check_first`, edit) our marked reply on the pull request."""
     text = comment_body(body, marker)
+    where = (ctx.installation, ctx.repo, number, marker)
     if check_first:
         found = await find_reply(ctx, number, marker)
         if found is not None:
-            if found.get("body") != text:
-                await ctx.gh.patch(
+            if found.get("body") == text:
+                return found
+            try:
+                edited = await ctx.gh.patch(
                     f"/repos/{ctx.repo}/issues/comments/{found['id']}", data={"body": text}
                 )
+            except BadRequest as exc:
+                if exc.status_code != 404:
+                    raise
+                # Someone deleted it since: look again, and write a new one if it is gone.
+                ctx.caches.own_comments.pop(where, None)
+                return await reply(ctx, number, body, marker=marker, check_first=True)
+            ctx.caches.own_comments[where] = {**found, **(edited or {}), "body": text}
             return found
 
     async def create() -> dict[str, Any]:
@@ -64,9 +85,11 @@ async def reply(
         return data
 
     async def reread() -> dict[str, Any] | None:
-        return await find_reply(ctx, number, marker)
+        return await find_reply(ctx, number, marker, remembered=False)
 
-    return await write_once(create, reread)
+    made = await write_once(create, reread)
+    ctx.caches.own_comments[where] = made
+    return made
 
 
 async def remove_label(ctx: Ctx, number: int, label: str) -> None:

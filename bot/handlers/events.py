@@ -36,3 +36,17 @@ def config_changed(event: sansio.Event) -> bool:
             if CONFIG_PATH in (commit.get(key) or []):
                 return True
     return False
+
+
+# A deployment in these states has not settled: its next status says how it ended.
+UNSETTLED = frozenset({"queued", "pending", "in_progress"})
+
+
+def deployment_settled(event: sansio.Event) -> bool:
+    """A `deployment_status` that ends a deploy (success, failure, error, inactive).
+
+    Nothing ringbot shows or decides changes while a deploy is under way, so the statuses in
+    between cost no job: the one that settles it is read with everything else.
+    """
+    state = str((event.data.get("deployment_status") or {}).get("state") or "").lower()
+    return state not in UNSETTLED

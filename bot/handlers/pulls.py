@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from gidgethub import GitHubBroken, routing, sansio
 
 from ..context import Ctx
 from ..effects.checks import CheckOutput, newest, publish_check
+from ..logs import log
 from ..messages.gate import render_gate
-from ..models import PullRequest
-from ..policy.gate import GATE_CHECK_NAME, GateInput, builds_input, evaluate_gate
+from ..models import Mark, PullRequest, Review
+from ..policy.gate import (
+    GATE_CHECK_NAME,
+    BuildsSeen,
+    GateInput,
+    builds_input,
+    builds_seen,
+    ci_event_matters,
+    ci_mark,
+    evaluate_gate,
+)
 from ..snapshot.pulls import (
     builds,
     forget_statuses,
+    ok,
     open_pulls,
     pull_request,
     pulls_with_head,
@@ -21,7 +33,7 @@ from ..snapshot.pulls import (
 )
 from ..snapshot.repo_config import forget_config, load_config
 from ..webhook import Triage
-from ..work import CommitKey, GateKey, MergeGroupKey, RepoGatesKey
+from ..work import BuildsKey, CommitKey, GateKey, MergeGroupKey, RepoGatesKey
 from . import events
 
 router = routing.Router()
@@ -77,7 +89,12 @@ async def check_run_changed(event: sansio.Event, triage: Triage) -> None:
     if ours and run.get("name") != GATE_CHECK_NAME:
         return
     branch = (run.get("check_suite") or {}).get("head_branch")
-    _commit_changed(event, triage, str(run["head_sha"]), run.get("pull_requests") or [], branch)
+    if ours or event.data["action"] == "rerequested":
+        # Someone asked to re-run the gate: always read and publish it again.
+        _commit_changed(event, triage, str(run["head_sha"]), run.get("pull_requests") or [], branch)
+        return
+    outcome = ci_mark(str(run.get("status") or ""), run.get("conclusion"))
+    _builds_changed(event, triage, run, str(run.get("name") or ""), outcome, branch)
 
 
 @router.register("check_suite", action="completed")
@@ -86,8 +103,27 @@ async def check_suite_completed(event: sansio.Event, triage: Triage) -> None:
     suite = event.data["check_suite"]
     if int((suite.get("app") or {}).get("id", 0)) == triage.identity.app_id:
         return
-    pulls = suite.get("pull_requests") or []
-    _commit_changed(event, triage, str(suite["head_sha"]), pulls, suite.get("head_branch"))
+    outcome = ci_mark(str(suite.get("status") or ""), suite.get("conclusion"))
+    _builds_changed(event, triage, suite, "", outcome, suite.get("head_branch"))
+
+
+def _builds_changed(
+    event: sansio.Event,
+    triage: Triage,
+    item: dict[str, Any],
+    check: str,
+    outcome: Mark,
+    branch: str | None,
+) -> None:
+    """A check run or suite changed: each pull request it names is re-gated if that can matter."""
+    sha, pulls = str(item["head_sha"]), item.get("pull_requests") or []
+    if not pulls or (branch and branch.startswith(MERGE_QUEUE_PREFIX)):
+        _commit_changed(event, triage, sha, pulls, branch)
+        return
+    installation, repo = events.installation(event), events.repo(event)
+    for pull in pulls:
+        number = int(pull["number"])
+        triage.enqueue(BuildsKey(installation, repo, number, sha, check, outcome.value))
 
 
 @router.register("status")
@@ -136,7 +172,9 @@ async def pushed(event: sansio.Event, triage: Triage) -> None:
 async def evaluate(ctx: Ctx, number: int, pull: PullRequest | None = None) -> None:
     """Read the pull request's state, decide the gate, publish it if it changed."""
     config = await load_config(ctx)
-    pull = pull or await pull_request(ctx, number)
+    if pull is None:
+        pull = await pull_request(ctx, number)
+        ctx.caches.pulls[(ctx.installation, ctx.repo, number)] = pull
     if pull.state != "open" or pull.base_ref != pull.default_branch:
         return
     await _gate(ctx, pull.head_sha, pull, config)
@@ -146,9 +184,12 @@ async def _gate(ctx: Ctx, sha: str, pull: PullRequest | None, config: Any) -> No
     """Gate commit `sha`: a pull request's head, or (without a pull request) a merge group's."""
     existing: dict[str, Any] | None = None
     try:
-        own, checks = await builds(ctx, sha)
+        # The builds and the reviews are read together, each awaited to its end: the gate's
+        # own run (from the builds) is known even when the reviews failed.
+        both = await asyncio.gather(builds(ctx, sha), _reviews(ctx, pull), return_exceptions=True)
+        own, checks = ok(both[0])
         existing = newest([r for r in own if r.get("name") == GATE_CHECK_NAME])
-        found = await reviews(ctx, pull.number) if pull is not None else []
+        found = ok(both[1])
     except GitHubBroken as exc:
         # Fail closed: an earlier green must not stand while we cannot see the current state.
         await publish_check(ctx, sha, unreadable(exc), existing)
@@ -159,9 +200,31 @@ async def _gate(ctx: Ctx, sha: str, pull: PullRequest | None, config: Any) -> No
         else builds_input(checks, config)
     )
     decision = evaluate_gate(gate)
+    if pull is not None:
+        _remember_builds(ctx, pull.number, builds_seen(gate, sha))
     title, summary = render_gate(decision)
-    want = CheckOutput(GATE_CHECK_NAME, decision.status, decision.conclusion, title, summary)
+    want = CheckOutput(
+        GATE_CHECK_NAME,
+        decision.status,
+        decision.conclusion,
+        title,
+        summary,
+        milestone=decision.milestone(),
+    )
     await publish_check(ctx, sha, want, existing)
+
+
+def _remember_builds(ctx: Ctx, number: int, seen: BuildsSeen | None) -> None:
+    where = (ctx.installation, ctx.repo, number)
+    if seen is None:
+        ctx.caches.builds_seen.pop(where, None)
+    else:
+        ctx.caches.builds_seen[where] = seen
+
+
+async def _reviews(ctx: Ctx, pull: PullRequest | None) -> list[Review]:
+    """The pull request's reviews; a merge group has none."""
+    return await reviews(ctx, pull.number) if pull is not None else []
 
 
 def unreadable(exc: GitHubBroken) -> CheckOutput:
@@ -180,6 +243,22 @@ def unreadable(exc: GitHubBroken) -> CheckOutput:
 async def gate_job(ctx: Ctx, key: GateKey) -> None:
     """Evaluate one pull request's gate."""
     await evaluate(ctx, key.number)
+
+
+async def builds_job(ctx: Ctx, key: BuildsKey) -> None:
+    """Re-gate a pull request after news of one of its checks, unless that cannot matter."""
+    where = (ctx.installation, ctx.repo, key.number)
+    seen = ctx.caches.builds_seen.get(where)
+    matters, after = ci_event_matters(seen, key.sha, key.check or None, Mark(key.outcome))
+    if not matters:
+        if after is not None:
+            ctx.caches.builds_seen[where] = after
+        log(10, "gate not re-read", repo=ctx.repo, pull=key.number, check=key.check)
+        return
+    # A check changes the builds, not the pull request: its own events re-read that, so the
+    # copy the last evaluation read serves while it still has this head.
+    known = ctx.caches.pulls.get(where)
+    await evaluate(ctx, key.number, known if known and known.head_sha == key.sha else None)
 
 
 async def merge_group_job(ctx: Ctx, key: MergeGroupKey) -> None:
@@ -206,6 +285,7 @@ async def commit_job(ctx: Ctx, key: CommitKey) -> None:
 
 JOBS = {
     GateKey: gate_job,
+    BuildsKey: builds_job,
     MergeGroupKey: merge_group_job,
     RepoGatesKey: repo_gates_job,
     CommitKey: commit_job,

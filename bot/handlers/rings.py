@@ -59,7 +59,8 @@ async def deployment_reported(event: sansio.Event, triage: Triage) -> None:
     Our own ledger entries count too (a sign-off can let an auto ring follow). That cannot loop:
     the rings job writes deployments, never deployment statuses.
     """
-    triage.enqueue(_key(event))
+    if events.deployment_settled(event):
+        triage.enqueue(_key(event))
 
 
 @router.register("deployment_protection_rule", action="requested")

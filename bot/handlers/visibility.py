@@ -33,6 +33,7 @@ from ..policy.visibility import (
     previous_published,
     published_for,
     release_due,
+    release_milestone,
     release_rows,
     ring_label,
     work_items,
@@ -51,7 +52,7 @@ async def deployment_reported(event: sansio.Event, triage: Triage) -> None:
     """Any report on a deployment, ringbot's own ledger entries included: show the release again."""
     data = event.data
     sha = str((data.get("deployment") or {}).get("sha") or "")
-    if not sha:
+    if not sha or not events.deployment_settled(event):
         return
     triage.enqueue(
         ReleaseKey(
@@ -100,7 +101,12 @@ async def release_job(ctx: Ctx, key: ReleaseKey) -> None:
     rows = release_rows(config, key.sha, records, now, bot)
     title, summary = say.render_release_check(config, key.sha, rows, links)
     want = blocked or CheckOutput(
-        say.RELEASE_CHECK, "completed", check_conclusion(rows), title, summary
+        say.RELEASE_CHECK,
+        "completed",
+        check_conclusion(rows),
+        title,
+        summary,
+        milestone=release_milestone(rows),
     )
     await publish_check(ctx, key.sha, want, existing)
     await _publish(ctx, config, view)

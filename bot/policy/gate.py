@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.config import CONFIG_PATH, Config, ConfigErrors
 from bot.models import Check, Mark, Permission, PullRequest, Review
@@ -62,6 +62,18 @@ class GateDecision:
     conclusion: str | None  # None while in progress; "success" | "failure"
     title: str  # one line, e.g. "Ready to merge"
     requirements: tuple[Requirement, ...]
+
+    def milestone(self) -> str:
+        """What is worth rewriting the check run for: the verdict, whether each requirement is
+        met, and what failed. Progress within a requirement (one more build finished, a first
+        of two approvals) is not: each rewrite is a write against GitHub's limits, and the
+        summary already names what is missing."""
+        parts = [self.status, self.conclusion or ""]
+        for requirement in self.requirements:
+            parts.append(f"{requirement.key}:{requirement.mark.value}")
+            if requirement.mark is Mark.FAIL:
+                parts.append(requirement.detail)  # a new failure is news
+        return "\n".join(parts)
 
 
 @dataclass(frozen=True)
@@ -288,6 +300,70 @@ def _checks_rule(checks: Sequence[Check], required_checks: Sequence[str]) -> _Ru
     if len(passed) > 1:
         detail = f"all {len(passed)} checks passed: {_names([f'`{n}`' for n in passed])}"
     return _Rule(Requirement("checks", "Builds", Mark.PASS, detail))
+
+
+# --- which CI events can change the gate --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuildsSeen:
+    """What the gate last read of a pull request's builds: enough to tell, without reading them
+    again, whether news of one check can change whether the builds requirement is met."""
+
+    sha: str  # the head commit they were read on
+    mark: Mark  # the builds requirement then
+    waiting: frozenset[str]  # required checks that had not passed
+    required: frozenset[str] | None  # the configured `required_checks`; None: every check counts
+
+
+def ci_mark(status: str, conclusion: str | None) -> Mark:
+    """A check run's (or suite's) state as the gate counts it."""
+    return _check_mark(Check("", "check_run", status, conclusion))
+
+
+def builds_seen(gate: GateInput, sha: str) -> BuildsSeen | None:
+    """What this evaluation saw of the builds on `sha` (None for an invalid config)."""
+    config = gate.config
+    if isinstance(config, ConfigErrors):
+        return None
+    newest = _newest([c for c in gate.checks if not _is_own(c)])
+    listed = frozenset(n for n in config.merge_gate.required_checks if not n.startswith("ringbot/"))
+    required = sorted(listed) if listed else sorted(newest)
+    waiting = frozenset(
+        n for n in required if n not in newest or _check_mark(newest[n]) is not Mark.PASS
+    )
+    mark = _checks_rule(gate.checks, config.merge_gate.required_checks).requirement.mark
+    return BuildsSeen(sha, mark, waiting, listed or None)
+
+
+def ci_event_matters(
+    seen: BuildsSeen | None, sha: str, check: str | None, outcome: Mark
+) -> tuple[bool, BuildsSeen | None]:
+    """Whether news of check `check` (None: a whole suite) on `sha` needs the gate read again,
+    and what is known of the builds after it.
+
+    Only news that cannot move the builds requirement is let pass unread: a check starting or
+    passing while others it waits on are still running. A failure, the last awaited check
+    passing, a check starting after all had passed, a suite finishing while any were awaited,
+    and anything about a head not seen are all read. So skipping can only leave the gate
+    waiting a little longer, never open it.
+    """
+    if seen is None or seen.sha != sha or seen.mark is Mark.FAIL:
+        return True, seen
+    if check is None:
+        return not (seen.mark is Mark.PASS and outcome is Mark.PASS), seen
+    if seen.required is not None and check not in seen.required:
+        return False, seen  # not a required check: it never gates
+    if outcome is Mark.FAIL:
+        return True, seen
+    if outcome is Mark.PENDING:
+        if seen.mark is Mark.PASS:
+            return True, seen
+        return False, replace(seen, waiting=seen.waiting | {check})
+    if seen.mark is Mark.PASS:
+        return False, seen
+    left = seen.waiting - {check}
+    return not left, replace(seen, waiting=left)
 
 
 # --- reviews ---------------------------------------------------------------------------------

@@ -284,6 +284,19 @@ def release_rows(
     return tuple(rows)
 
 
+def release_milestone(rows: Sequence[Row]) -> str:
+    """What is worth rewriting the release check run for: per ring, whether the release reached
+    it, is on its way, failed or was rejected there, and whether its sign-offs are complete. Not
+    the bake time ticking down, a second sign-off, or a newer release replacing it in a ring:
+    the run says where this release has been, and each rewrite is a write against the limit."""
+    parts = []
+    for r in rows:
+        state = "reached" if r.state in ("live", "replaced") else r.state
+        signed = len(r.signed_off_by) >= max(r.ring.approvals, 1)
+        parts.append(f"{r.ring.name}:{state}:{r.sha or ''}:{signed}:{r.rejection is not None}")
+    return "\n".join(parts)
+
+
 def widest(rows: Sequence[Row]) -> Row | None:
     """The widest ring the release reached."""
     return next((r for r in reversed(rows) if r.reached), None)

@@ -77,6 +77,9 @@ class Server:
         self.faults: list[Fault] = []
         self.buckets: dict[str, Bucket] = {}
         self.forced_limit: tuple[int, float] | None = None
+        # Seconds every REST request waits, on the real clock, before it is served (GitHub's
+        # round trip; the latency bench sets it). 0: answered at once.
+        self.latency: float = 0.0
         self.url: str | None = None
         self.app = web.Application(middlewares=[front_door])
         self.app[SIM] = backend
@@ -211,8 +214,11 @@ async def _fault(
 
 @web.middleware
 async def front_door(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every request: fault, auth, rate limit, handler, ETag, headers, log."""
+    """Every request: latency, fault, auth, rate limit, handler, ETag, headers, log."""
     server = request.app[SERVER]
+    if server.latency > 0:
+        await request.read()  # GitHub has the whole request, then takes its time to answer
+        await asyncio.sleep(server.latency)
     caller: Caller | None = None
     resp: web.StreamResponse
     try:

@@ -47,14 +47,27 @@ async def read_history(ctx: Ctx, ref: str) -> History:
     )
 
 
-async def merged_pulls(ctx: Ctx, branch: str) -> list[MergedPull]:
-    """The most recently updated closed pull requests into the branch that were merged."""
+async def merged_pulls(
+    ctx: Ctx, branch: str, history: History, *, for_authors: bool = False
+) -> list[MergedPull]:
+    """The most recently updated closed pull requests into the branch that were merged.
+
+    `for_authors`: only who wrote them and where they merged will be used. That is kept per head
+    of the branch (`history`'s newest commit): until the branch moves nothing more merges into
+    it, while the list's ETag changes whenever any of them gets a comment or a label (so labels
+    and titles are always read fresh).
+    """
+    head = history.commits[0].sha if history.commits and for_authors else ""
+    where = (ctx.installation, ctx.repo, branch, head)
+    known = ctx.caches.merged_pulls.get(where) if head else None
+    if known is not None:
+        return list(known)
     url = (
         f"/repos/{ctx.repo}/pulls?state=closed&base={quote(branch, safe='')}"
         f"&sort=updated&direction=desc&{PAGE}"
     )
     data: list[dict[str, Any]] = await ctx.gh.getitem(url)
-    return [
+    found = [
         MergedPull(
             number=int(p["number"]),
             title=str(p.get("title") or ""),
@@ -65,6 +78,9 @@ async def merged_pulls(ctx: Ctx, branch: str) -> list[MergedPull]:
         for p in data
         if p.get("merged_at") and p.get("merge_commit_sha")
     ]
+    if head:
+        ctx.caches.merged_pulls[where] = tuple(found)
+    return found
 
 
 @dataclass
@@ -103,7 +119,7 @@ async def read_release(
     if sha not in commits:
         log(20, "release not in the default branch's recent history", repo=ctx.repo, sha=sha)
         return None
-    pulls = await merged_pulls(ctx, branch)
+    pulls = await merged_pulls(ctx, branch, commits)
     records: dict[int, DeploymentRecord] = {}
 
     async def load(dep: DeploymentRecord) -> DeploymentRecord:
@@ -142,5 +158,5 @@ async def release_authors(ctx: Ctx, sha: str, since: str | None) -> frozenset[st
     commits = await read_history(ctx, branch)
     if sha not in commits or (since is not None and since not in commits):
         return None
-    pulls = await merged_pulls(ctx, branch)
+    pulls = await merged_pulls(ctx, branch, commits, for_authors=True)
     return frozenset(p.author for p in work_items(commits, pulls, sha, since))

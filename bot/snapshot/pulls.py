@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from ..context import Ctx
 from ..models import Check, Permission, PullRequest, Review
 from .reads import PAGE, every, get_or_none, parse_time
+
+T = TypeVar("T")
+# How many reads one job makes at once at most (Settings.concurrency is sized by it).
+PARALLEL_READS = 3
+
+
+def ok(result: T | BaseException) -> T:
+    """A result of `asyncio.gather(..., return_exceptions=True)`, or its exception raised.
+
+    Independent reads run together and every one is awaited to its end (none is left running),
+    then the first failure in the order they are listed is raised: the one the same reads made
+    one after the other would have raised.
+    """
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 async def permission(ctx: Ctx, user: str) -> Permission:
@@ -96,18 +113,33 @@ async def reviews(ctx: Ctx, number: int) -> list[Review]:
     """Every submitted review of a pull request, each with its author's permission."""
     url = f"/repos/{ctx.repo}/pulls/{number}/reviews?{PAGE}"
     raw = [r async for r in every(ctx.gh, url)]
-    result = []
+    kept = []
     for r in raw:
         user = str((r.get("user") or {}).get("login", ""))
         state = str(r.get("state", ""))
         submitted = parse_time(r.get("submitted_at"))
         if not user or submitted is None or state == "PENDING":
             continue
-        # Only the people whose reviews can count need a permission read.
+        kept.append((r, user, state, submitted))
+    # Only the people whose reviews can count need a permission read: one each (the cache is
+    # keyed by login, case folded), a few at a time.
+    people = list(
+        dict.fromkeys(
+            user.lower() for _, user, state, _ in kept if state in ("APPROVED", "CHANGES_REQUESTED")
+        )
+    )
+    logins = {user.lower(): user for _, user, _, _ in reversed(kept)}
+    perms: dict[str, Permission] = {}
+    for at in range(0, len(people), PARALLEL_READS):
+        batch = people[at : at + PARALLEL_READS]
+        found = await asyncio.gather(
+            *(permission(ctx, logins[login]) for login in batch), return_exceptions=True
+        )
+        perms.update(zip(batch, map(ok, found), strict=True))
+    result = []
+    for r, user, state, submitted in kept:
         perm = (
-            await permission(ctx, user)
-            if state in ("APPROVED", "CHANGES_REQUESTED")
-            else Permission.NONE
+            perms[user.lower()] if state in ("APPROVED", "CHANGES_REQUESTED") else Permission.NONE
         )
         result.append(
             Review(
@@ -131,16 +163,21 @@ async def builds(
     until a `status` webhook for it arrives (it drops the memo). The gate may take that
     shortcut, since a late status re-evaluates it; a deployment may not.
     """
-    runs = await check_runs(ctx, sha)
-    own = [r for r in runs if int((r.get("app") or {}).get("id", 0)) == ctx.identity.app_id]
-    checks = [to_check(r) for r in runs if r not in own]
     memo = (ctx.installation, ctx.repo, sha)
-    if not (memo_ok and ctx.caches.no_statuses.get(memo)):
-        statuses = await commit_statuses(ctx, sha)
+    if memo_ok and ctx.caches.no_statuses.get(memo):
+        runs = await check_runs(ctx, sha)
+        statuses = None
+    else:
+        # The check runs and the statuses are read together.
+        both = await asyncio.gather(
+            check_runs(ctx, sha), commit_statuses(ctx, sha), return_exceptions=True
+        )
+        runs, statuses = ok(both[0]), ok(both[1])
         if not statuses:
             ctx.caches.no_statuses[memo] = True
-        checks += statuses
-    return own, checks
+    own = [r for r in runs if int((r.get("app") or {}).get("id", 0)) == ctx.identity.app_id]
+    checks = [to_check(r) for r in runs if r not in own]
+    return own, checks + (statuses or [])
 
 
 def forget_statuses(ctx: Ctx, sha: str) -> None:

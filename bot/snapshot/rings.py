@@ -5,6 +5,7 @@ matters for the release about to move is made once that release is known (the pu
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -33,7 +34,7 @@ from ..policy.gate import builds_input, evaluate_gate
 from ..policy.rings import Ask, RingsView, moving_release, resolve_ring, rollback_pivot
 from .deployments import recent_deployments, record, statuses
 from .history import default_branch, release_authors
-from .pulls import builds, permission, pull_request
+from .pulls import PARALLEL_READS, builds, ok, permission, pull_request
 from .reads import PAGE, every, get_or_none
 
 # How many deployments older than a command ring_state reads to find what was live when it was
@@ -100,12 +101,25 @@ async def _states(
     whole: bool = False,
     back_to: datetime | None = None,
 ) -> tuple[RingState, ...]:
-    return tuple(
-        [
-            await ring_state(ctx, config, ring, deployments, whole=whole, back_to=back_to)
-            for ring in rings
-        ]
-    )
+    """Each ring's state (see ring_state), a few rings read at once, in the rings' order."""
+    rings = list(rings)
+    found: list[RingState] = []
+    for at in range(0, len(rings), PARALLEL_READS):
+        batch = rings[at : at + PARALLEL_READS]
+        read = await asyncio.gather(
+            *(
+                ring_state(ctx, config, ring, deployments, whole=whole, back_to=back_to)
+                for ring in batch
+            ),
+            return_exceptions=True,
+        )
+        found += map(ok, read)
+    return tuple(found)
+
+
+async def _nothing() -> None:
+    """A read that is not needed, in a gather."""
+    return None
 
 
 async def _others(
@@ -247,9 +261,13 @@ async def read_status(ctx: Ctx, config: Config) -> RingsView:
 
 
 async def read_for_command(ctx: Ctx, config: Config, number: int, ask: Ask) -> RingsView:
-    """What a person's ring command is decided on, read as it was when they wrote it."""
-    pull = await pull_request(ctx, number)
-    deployments = await recent_deployments(ctx)
+    """What a person's ring command is decided on, read as it was when they wrote it.
+
+    Reads that do not depend on each other are made together (see `ok`)."""
+    first = await asyncio.gather(
+        pull_request(ctx, number), recent_deployments(ctx), return_exceptions=True
+    )
+    pull, deployments = ok(first[0]), ok(first[1])
     command, bot = ask.command, ctx.identity.bot_login
     match command:
         case Promote(ring=name):
@@ -258,14 +276,28 @@ async def read_for_command(ctx: Ctx, config: Config, number: int, ask: Ask) -> R
             if target is None or source is None:
                 return replace(_view(ctx, config, ()), pull=pull)
             # The ring before as it was when the command was written; the target as it is.
-            before = await ring_state(ctx, config, source, deployments, back_to=ask.written_at)
-            into = await ring_state(ctx, config, target, deployments)
+            states = await asyncio.gather(
+                ring_state(ctx, config, source, deployments, back_to=ask.written_at),
+                ring_state(ctx, config, target, deployments),
+                return_exceptions=True,
+            )
+            before, into = ok(states[0]), ok(states[1])
             view = replace(_view(ctx, config, (before, into)), pull=pull)
             release = current_release(before, bot)
-            view = replace(view, contains=await merged_commits(ctx, pull, [release]))
-            view = replace(view, permissions=await _signers(ctx, [target], view))
-            if release is not None and not has_in_ring(into, release.sha, bot):
-                others = await _others(ctx, config, release.sha, deployments, view.rings)
+            # What the release holds, who signed it off, and where else it went: none of these
+            # reads needs another's answer.
+            elsewhere = release is not None and not has_in_ring(into, release.sha, bot)
+            more = await asyncio.gather(
+                merged_commits(ctx, pull, [release]),
+                _signers(ctx, [target], view),
+                _others(ctx, config, release.sha, deployments, view.rings)
+                if release is not None and elsewhere
+                else _nothing(),
+                return_exceptions=True,
+            )
+            view = replace(view, contains=ok(more[0]), permissions=ok(more[1]))
+            others = ok(more[2])
+            if others is not None:
                 view = replace(view, others=others)
             return view
         case Rollback(ring=name):
@@ -308,8 +340,10 @@ async def _rejected_everywhere(
 async def read_for_auto(ctx: Ctx, config: Config, branch: str) -> RingsView:
     """What the automatic rings are decided on: every ring, and the default branch's head when
     its builds passed (the first ring's candidate)."""
-    head = await head_of(ctx, branch)
-    deployments = await recent_deployments(ctx)
+    first = await asyncio.gather(
+        head_of(ctx, branch), recent_deployments(ctx), return_exceptions=True
+    )
+    head, deployments = ok(first[0]), ok(first[1])
     rings = await _states(ctx, config, config.rings, deployments)
     view = _view(ctx, config, rings)
     bot = ctx.identity.bot_login
