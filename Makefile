@@ -16,7 +16,7 @@ lint:
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy bot
 
-bench:
-	@scripts/bootstrap
-	.venv/bin/python bench/ingest.py
+bench:          ## issue 12's figures (rate limit, latency, ingest) beside their baselines; about 8 min
+	@scripts/bootstrap --npm
+	.venv/bin/python bench/scale.py
 	.venv/bin/python bench/ingest_memory.py

@@ -17,7 +17,7 @@ from .context import Caches, Ctx
 from .github import AppIdentity, GitHubClients
 from .handlers import HANDLERS
 from .jobs import Job, JobRunner
-from .logs import log, log_exception, register_secret
+from .logs import log_exception, register_secret
 from .metrics import Metrics
 from .queue import Queue, WorkKey, WorkQueue
 from .replicas import Replicas
@@ -135,21 +135,23 @@ class Ringbot:
         )
 
     async def start(self) -> None:
-        """Open the session, learn who we are, start the workers."""
+        """Open the session and start the workers; touch neither GitHub nor Redis, so that the
+        server listens at once (a delivery made while we start gets its answer within GitHub's
+        10 s). Who we are is read in the background; a job waits for it, catch-up's first pass
+        too, and triage goes by the App id from the settings until then."""
         self.github.open()
         if self.replicas is not None:
-            self.replicas.start()
+            self.replicas.start()  # its listener connects in the background
         self.queue.start()
-        try:
-            await self.identity.load()
-        except Exception as exc:  # GitHub down at start: learn it on the first job instead
-            log(30, "could not read the App identity yet", error=type(exc).__name__)
-        self.catchup.start()  # make up for deliveries missed while we were down
+        self.identity.start()
+        # Make up for deliveries missed while we were down, in the background.
+        self.catchup.start(ready=self.identity.load)
 
     async def stop(self) -> None:
         """Drain in-flight work for a bounded time, then close the session."""
         await self.catchup.stop()
         await self.queue.close(self.settings.drain_seconds)
+        await self.identity.close()  # a read still in flight (jobs waited for it until now)
         if self.replicas is not None:
             await self.replicas.stop()
         await self.github.close()
@@ -214,7 +216,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[RINGBOT] = bot
 
     async def on_startup(_: web.Application) -> None:
-        await bot.start()
+        await bot.start()  # returns at once: the server listens right after it
 
     async def on_cleanup(_: web.Application) -> None:
         await bot.stop()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -105,12 +105,23 @@ class CatchUp:
         self._given_up: LRUCache[str, bool] = LRUCache(GIVEN_UP)
         self.last: PassReport | None = None
 
-    def start(self) -> None:
-        """Run a pass now and then every `catchup_seconds` (nothing when that is 0)."""
+    def start(self, ready: Callable[[], Awaitable[object]] | None = None) -> None:
+        """Run a pass now and then every `catchup_seconds` (nothing when that is 0). With
+        `ready`, the first pass awaits it first, in the background (its failure is its own to
+        report): replays are then triaged knowing who the App is."""
         if self._settings().catchup_seconds <= 0:
             return
         self._stopped = False
-        self._spawn()
+        if ready is None:
+            self._spawn()
+            return
+
+        async def first() -> None:
+            with contextlib.suppress(Exception):
+                await ready()
+            await self._tick()
+
+        self._task = asyncio.create_task(first())
 
     async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Stop the timer; let a pass in flight finish for up to `grace` seconds (its reads are

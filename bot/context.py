@@ -59,6 +59,8 @@ class Caches:
         # them. Only the App writes them, so they need not be listed again to be found.
         self.own_runs: TTLCache[tuple[int, str, str, str], dict[str, Any]] = ttl(3600)
         self.own_comments: TTLCache[tuple[int, str, int, str], dict[str, Any]] = ttl(3600)
+        # (installation, repo, pull number) -> a merged pull request: where it merged never changes.
+        self.merges: TTLCache[tuple[int, str, int], PullRequest] = ttl(24 * 3600)
         # (installation, repo, branch, head sha) -> the pull requests merged into the branch, as
         # listed while the branch had that head (snapshot.history.merged_pulls).
         self.merged_pulls: TTLCache[tuple[int, str, str, str], tuple[MergedPull, ...]] = ttl(3600)

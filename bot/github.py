@@ -4,7 +4,9 @@ identity."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import contextvars
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -296,24 +298,71 @@ class GitHubClients:
 
 
 class AppIdentity:
-    """Who the App is: read once from GET /app; until then, its id from the settings."""
+    """Who the App is: read from GET /app, in the background from the start; until it answers,
+    triage goes by the App id from the settings (see `or_default`)."""
 
     def __init__(self, clients: GitHubClients, app_id: int) -> None:
         self._clients = clients
         self._app_id = app_id
         self.known: Identity | None = None
+        # The one GET /app in flight: the start and every job waiting for it share it.
+        self._reading: asyncio.Task[Identity] | None = None
+
+    def start(self) -> None:
+        """Begin reading the identity in the background; a failure is logged, and the next
+        `load` (the first job's) asks again."""
+        if self.known is None:
+            self._read()
 
     async def load(self) -> Identity:
-        """GET /app once: the App's id and slug (its bot login is `<slug>[bot]`)."""
-        if self.known is None:
-            jwt = self._clients.auth.jwt()
-            data = await self._clients.app_client().getitem("/app", jwt=jwt)
-            self.known = Identity(app_id=int(data["id"]), slug=str(data["slug"]))
-            log(20, "app identity", app_id=self.known.app_id, slug=self.known.slug)
-        return self.known
-
-    def or_default(self) -> Identity:
-        """The identity; before GET /app has answered, our id from the settings (all triage needs)."""
+        """The App's id and slug (its bot login is `<slug>[bot]`), from GET /app once."""
         if self.known is not None:
             return self.known
-        return Identity(app_id=self._app_id, slug="ringbot")
+        # Shielded: a caller that is cancelled (a job cut off at a drain) leaves the read to the
+        # others; `close` ends it.
+        return await asyncio.shield(self._read())
+
+    def _read(self) -> asyncio.Task[Identity]:
+        task = self._reading
+        if task is None or task.done():
+            # A context of its own: its log lines are not the job's that happened to ask first.
+            task = asyncio.create_task(self._get(), context=contextvars.Context())
+            task.add_done_callback(_report_identity)
+            self._reading = task
+        return task
+
+    async def _get(self) -> Identity:
+        jwt = self._clients.auth.jwt()
+        data = await self._clients.app_client().getitem("/app", jwt=jwt)
+        self.known = Identity(app_id=int(data["id"]), slug=str(data["slug"]))
+        log(20, "app identity", app_id=self.known.app_id, slug=self.known.slug)
+        return self.known
+
+    async def close(self) -> None:
+        """Stop a read in flight (before the session closes)."""
+        task, self._reading = self._reading, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    def or_default(self) -> Identity:
+        """What triage goes by: the identity once GET /app has answered; before, the App id
+        from the settings (exact, so our own check runs and suites are still recognised) and no
+        slug, so that no login is taken for ours. Until then a label our writes put on a pull
+        request (only a replica or an earlier process can have written one: this process's
+        jobs wait for the identity) is taken for a person's, which costs one gate evaluation
+        that writes nothing, whereas a guessed slug could drop another App's label for good."""
+        if self.known is not None:
+            return self.known
+        return Identity(app_id=self._app_id, slug="")
+
+
+def _report_identity(task: asyncio.Task[Identity]) -> None:
+    """Log a failed read of the identity (every caller also gets its exception)."""
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is not None:
+        status = getattr(exc, "status_code", None)
+        error = f"GitHub answered {int(status)}" if status is not None else type(exc).__name__
+        log(30, "could not read the App identity yet", error=error)

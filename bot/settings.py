@@ -32,7 +32,7 @@ class Settings:
     sandbox: bool = False
     concurrency: int = DEFAULT_WORKERS  # jobs running at once across repositories
     drain_seconds: float = 20.0  # how long SIGTERM waits for in-flight work
-    debounce_seconds: float = 0.3  # how long a gate or ring key waits for its burst to end
+    debounce_seconds: float = 0.1  # how long a gate or ring key waits for its burst to end
     max_wait_seconds: float = 60.0  # the longest rate-limit wait a job sits through
     request_timeout: float = 10.0  # a GitHub request that takes longer is a transport failure
     retry_seconds: float = 10.0  # first pause before a job that failed on GitHub's side runs again

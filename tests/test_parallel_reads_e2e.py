@@ -61,17 +61,15 @@ async def test_check_runs_statuses_and_reviews_are_read_together(w: World) -> No
     ctx = await w.ctx(REPO)
     w.sim.server.latency = LATENCY
     w.sim.requests.clear()
-    began = time.monotonic()
     (own, checks), found = await asyncio.gather(
         builds(ctx, head(w, number), memo_ok=False), reviews(ctx, number)
     )
-    took = time.monotonic() - began
     # Check runs, statuses, reviews: three reads; the reviewer's permission is cached.
     assert [r["name"] for r in own] == ["ringbot/merge-gate"]
     assert sorted(c.name for c in checks) == ["build", "ci/jenkins"]
     assert [r.user for r in found] == ["alice"]
     assert len(w.sim.requests) == 3
-    assert took < 2 * LATENCY, f"the reads took {took:.2f} s: one after the other"
+    assert w.sim.server.most_in_flight == 3  # all three at once
 
 
 async def test_each_reviewer_is_looked_up_once_all_at_once(w: World) -> None:
@@ -85,9 +83,7 @@ async def test_each_reviewer_is_looked_up_once_all_at_once(w: World) -> None:
     ctx.caches.permissions.clear()
     w.sim.server.latency = LATENCY
     w.sim.requests.clear()
-    began = time.monotonic()
     found = await reviews(ctx, number)
-    took = time.monotonic() - began
     permission_reads = [r for r in w.sim.requests if r.path.endswith("/permission")]
     assert len(permission_reads) == 3
     assert [(r.user, r.permission.name) for r in found] == [
@@ -96,7 +92,7 @@ async def test_each_reviewer_is_looked_up_once_all_at_once(w: World) -> None:
         ("rita", "READ"),
         ("alice", "MAINTAIN"),
     ]
-    assert took < 3 * LATENCY, f"the permissions took {took:.2f} s: one after the other"
+    assert w.sim.server.most_in_flight == 3  # the three permissions at once
 
 
 async def test_a_failed_review_read_marks_the_same_gate_run_unreadable(w: World) -> None:
@@ -139,13 +135,11 @@ async def test_a_promote_reads_the_same_with_its_reads_together(w: World) -> Non
     ask = Ask(Promote("internal"), "bob", Permission.WRITE, w.clock.now())
     w.sim.server.latency = LATENCY
     w.sim.requests.clear()
-    began = time.monotonic()
-    view = await read_for_command(ctx, config, number, ask)
-    took = time.monotonic() - began
+    ctx.caches.merges.clear()  # as for a pull request no command named yet
+    view = await read_for_command(ctx, config, number, ask.command, ask.written_at)
     assert view.pull is not None and view.pull.number == number
     assert [s.ring.name for s in view.rings] == ["dev", "internal"]
-    reads = len(w.sim.requests)
-    assert took < (reads - 0.5) * LATENCY, f"{reads} reads took {took:.2f} s"
+    assert w.sim.server.most_in_flight >= 2  # the pull request and the deployments at once
     # The same view decides the command as before: the release enters internal.
     w.sim.server.latency = 0.0
     await command(w, number, "/promote internal", by="bob")

@@ -137,6 +137,10 @@ async def test_a_body_over_25_mb_gets_413(w: World) -> None:
 
 
 async def test_an_unhandled_event_makes_no_api_call(w: World) -> None:
+    # Start-up reads GET /app and the delivery log in the background: let those end first.
+    await w.bot.identity.load()
+    await w.bot.catchup.idle()
+    await w.settle()
     w.sim.requests.clear()
     resp = await w.deliver("star", {"action": "created", "starred_at": None})
     await w.settle()

@@ -3,6 +3,7 @@ comments, and `promote:<ring>` labels. Each runs: snapshot -> decide -> apply ->
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import assert_never
@@ -49,11 +50,12 @@ from ..policy.rings import (
     Ask,
     Promotion,
     RejectionDecision,
+    RingCommand,
     RingsView,
     SignOffDecision,
     decide,
 )
-from ..snapshot.pulls import permission
+from ..snapshot.pulls import ok, permission
 from ..snapshot.reads import parse_time
 from ..snapshot.repo_config import load_config
 from ..snapshot.rings import read_for_command, read_status
@@ -131,12 +133,19 @@ async def command_job(ctx: Ctx, key: CommandKey) -> None:
     parsed = parse_commands(key.body, rings)
     if not parsed:
         return
-    # 200 instead of 201 means we saw this comment before (a redelivery): look before writing.
-    first_time = await react(ctx, key.comment_id, "eyes")
+    # 👀 goes up while the commands run: nothing they do waits for it. 200 instead of 201 means
+    # we saw this comment before (a redelivery): the reply then looks before writing.
+    eyes = asyncio.ensure_future(react(ctx, key.comment_id, "eyes"))
     written_at = parse_time(key.written_at)
-    outcomes = [
-        await run_safely(ctx, config, key.number, key.author, item, written_at) for item in parsed
-    ]
+    try:
+        outcomes = [
+            await run_safely(ctx, config, key.number, key.author, item, written_at)
+            for item in parsed
+        ]
+    finally:
+        # Awaited however the commands ended, so the reaction is never left running.
+        done = await asyncio.gather(eyes, return_exceptions=True)
+    first_time = ok(done[0])
     text = "\n\n".join(o.text for o in outcomes)
     await reply(
         ctx,
@@ -229,15 +238,28 @@ async def run(
         case SetFeature():
             return await set_feature(ctx, config, actor, item)
         case Promote() | Approve() | Reject() | Rollback():
-            ask = Ask(item, actor, await permission(ctx, actor), written_at)
-            return await ring_command(ctx, config, number, ask)
+            return await ring_command(ctx, config, number, item, actor, written_at)
         case _:
             assert_never(item)
 
 
-async def ring_command(ctx: Ctx, config: Config, number: int, ask: Ask) -> Outcome:
+async def ring_command(
+    ctx: Ctx,
+    config: Config,
+    number: int,
+    command: RingCommand,
+    actor: str,
+    written_at: datetime | None,
+) -> Outcome:
     """A ring command: read the rings once, decide, apply the decision, say what happened."""
-    view = await read_for_command(ctx, config, number, ask)
+    # Who asks and what the rings hold do not depend on each other: read together.
+    both = await asyncio.gather(
+        permission(ctx, actor),
+        read_for_command(ctx, config, number, command, written_at),
+        return_exceptions=True,
+    )
+    ask = Ask(command, actor, ok(both[0]), written_at)
+    view = ok(both[1])
     decision = decide(view, ask)
     command, actor = ask.command, ask.actor
     match decision:

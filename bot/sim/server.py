@@ -80,6 +80,10 @@ class Server:
         # Seconds every REST request waits, on the real clock, before it is served (GitHub's
         # round trip; the latency bench sets it). 0: answered at once.
         self.latency: float = 0.0
+        # Requests waiting out that latency now, and the most there have been at once: what
+        # shows that the bot's reads overlap, without timing anything.
+        self.in_flight = 0
+        self.most_in_flight = 0
         self.url: str | None = None
         self.app = web.Application(middlewares=[front_door])
         self.app[SIM] = backend
@@ -218,7 +222,12 @@ async def front_door(request: web.Request, handler: Handler) -> web.StreamRespon
     server = request.app[SERVER]
     if server.latency > 0:
         await request.read()  # GitHub has the whole request, then takes its time to answer
-        await asyncio.sleep(server.latency)
+        server.in_flight += 1
+        server.most_in_flight = max(server.most_in_flight, server.in_flight)
+        try:
+            await asyncio.sleep(server.latency)
+        finally:
+            server.in_flight -= 1
     caller: Caller | None = None
     resp: web.StreamResponse
     try:

@@ -72,6 +72,20 @@ async def pull_request(ctx: Ctx, number: int) -> PullRequest:
     return to_pull(await ctx.gh.getitem(f"/repos/{ctx.repo}/pulls/{number}"))
 
 
+async def merge_of(ctx: Ctx, number: int) -> PullRequest:
+    """The pull request, for whether and where it merged: a merged one is read once (its merge
+    commit never changes, while its ETag does with every comment), an open one every time. Only
+    `merged` and `merge_commit_sha` of the answer are to be relied on."""
+    where = (ctx.installation, ctx.repo, number)
+    known = ctx.caches.merges.get(where)
+    if known is not None:
+        return known
+    pull = await pull_request(ctx, number)
+    if pull.merged and pull.merge_commit_sha:
+        ctx.caches.merges[where] = pull
+    return pull
+
+
 async def check_runs(ctx: Ctx, sha: str) -> list[dict[str, Any]]:
     """Every check run on a commit, older re-runs included, raw JSON."""
     url = f"/repos/{ctx.repo}/commits/{sha}/check-runs?filter=all&{PAGE}"

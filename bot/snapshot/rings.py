@@ -31,10 +31,10 @@ from ..ledger import (
 )
 from ..models import Permission, PullRequest
 from ..policy.gate import builds_input, evaluate_gate
-from ..policy.rings import Ask, RingsView, moving_release, resolve_ring, rollback_pivot
+from ..policy.rings import RingCommand, RingsView, moving_release, resolve_ring, rollback_pivot
 from .deployments import recent_deployments, record, statuses
 from .history import default_branch, release_authors
-from .pulls import PARALLEL_READS, builds, ok, permission, pull_request
+from .pulls import PARALLEL_READS, builds, merge_of, ok, permission
 from .reads import PAGE, every, get_or_none
 
 # How many deployments older than a command ring_state reads to find what was live when it was
@@ -260,15 +260,17 @@ async def read_status(ctx: Ctx, config: Config) -> RingsView:
     return _view(ctx, config, await _states(ctx, config, config.rings, deployments))
 
 
-async def read_for_command(ctx: Ctx, config: Config, number: int, ask: Ask) -> RingsView:
+async def read_for_command(
+    ctx: Ctx, config: Config, number: int, command: RingCommand, written_at: datetime | None
+) -> RingsView:
     """What a person's ring command is decided on, read as it was when they wrote it.
 
     Reads that do not depend on each other are made together (see `ok`)."""
     first = await asyncio.gather(
-        pull_request(ctx, number), recent_deployments(ctx), return_exceptions=True
+        merge_of(ctx, number), recent_deployments(ctx), return_exceptions=True
     )
     pull, deployments = ok(first[0]), ok(first[1])
-    command, bot = ask.command, ctx.identity.bot_login
+    bot = ctx.identity.bot_login
     match command:
         case Promote(ring=name):
             target = config.ring(name)
@@ -277,7 +279,7 @@ async def read_for_command(ctx: Ctx, config: Config, number: int, ask: Ask) -> R
                 return replace(_view(ctx, config, ()), pull=pull)
             # The ring before as it was when the command was written; the target as it is.
             states = await asyncio.gather(
-                ring_state(ctx, config, source, deployments, back_to=ask.written_at),
+                ring_state(ctx, config, source, deployments, back_to=written_at),
                 ring_state(ctx, config, target, deployments),
                 return_exceptions=True,
             )
@@ -307,7 +309,7 @@ async def read_for_command(ctx: Ctx, config: Config, number: int, ask: Ask) -> R
             pivot = rollback_pivot(view.state(target), bot) if target is not None else None
             return replace(view, contains=await merged_commits(ctx, pull, [pivot]))
         case Approve(ring=name) | Reject(ring=name):
-            rings = await _states(ctx, config, config.rings, deployments, back_to=ask.written_at)
+            rings = await _states(ctx, config, config.rings, deployments, back_to=written_at)
             view = replace(_view(ctx, config, rings), pull=pull)
             named = [s for s in rings if name is None or s.ring.name == name]
             releases = [current_release(state, bot) for state in named]
