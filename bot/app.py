@@ -42,7 +42,9 @@ class Ringbot:
         )
         register_secret(settings.private_key)
         register_secret(settings.webhook_secret)
-        self.caches = Caches(timer=lambda: self.clock.now().timestamp())
+        self.caches = Caches(
+            timer=lambda: self.clock.now().timestamp(), sole=settings.redis_url is None
+        )
         # With REDIS_URL, replicas share the dedupe, the queue, timers and config drops.
         self.replicas = Replicas(settings.redis_url, self.caches) if settings.redis_url else None
         self.github = GitHubClients(settings, self.auth, self.metrics, self.clock)

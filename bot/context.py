@@ -26,7 +26,12 @@ class Caches:
     Their TTLs run on `timer`, the bot's clock in seconds, so a test clock ages them too.
     """
 
-    def __init__(self, timer: Timer = time.monotonic) -> None:
+    def __init__(self, timer: Timer = time.monotonic, *, sole: bool = True) -> None:
+        # True when this process runs every job of its installations (no replicas). Only then
+        # are memos of what it last read or wrote (builds_seen, pulls, own_runs, own_comments)
+        # what GitHub shows: with replicas another process may have moved on since.
+        self.sole = sole
+
         def ttl(seconds: float) -> TTLCache[Any, Any]:
             return TTLCache(maxsize=10_000, ttl=seconds, timer=timer)
 

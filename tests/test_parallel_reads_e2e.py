@@ -29,6 +29,7 @@ from .builders import (
     open_pr,
     ready_pr,
     released,
+    reply_to,
     setup_repo,
     verdict,
 )
@@ -144,3 +145,14 @@ async def test_a_promote_reads_the_same_with_its_reads_together(w: World) -> Non
     w.sim.server.latency = 0.0
     await command(w, number, "/promote internal", by="bob")
     assert len(deployments(w, "internal")) == 1
+
+
+async def test_a_failed_eyes_reaction_still_gets_the_commands_reply(w: World) -> None:
+    setup_repo(w, config=TWO_RINGS)
+    number, _ = await released(w)
+    # 👀 goes up beside the work; GitHub refusing it must not cost the reply or run it twice.
+    w.sim.fault("POST", r"/reactions$", status=404, count=1)
+    comment_id = w.sim.comment(REPO, number, "carol", "/approve dev")
+    await w.settle()
+    assert "signed off" in reply_to(w, comment_id)
+    assert len(deployments(w, "dev")) == 1

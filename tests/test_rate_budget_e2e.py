@@ -146,3 +146,32 @@ async def test_a_ring_label_is_created_once_per_repository(w: World) -> None:
     await cd(w, "dev")
     assert "ring:dev" in w.sim.repo(REPO).pulls[second].labels
     assert [r for r in writes(w) if r.path == f"/repos/{REPO}/labels"] == []
+
+
+async def test_a_gate_write_that_failed_leaves_no_memo_to_skip_its_retry(w: World) -> None:
+    setup_repo(w)
+    number = await ready_pr(w)
+    w.sim.fault("PATCH", r"/check-runs/\d+$", status=502, count=1)
+    await running(w, head(w, number), "build")  # the required build runs again
+    for _ in range(5):  # the job's retry
+        w.clock.advance(seconds=5)
+        await w.settle()
+    assert gate(w, number).status == "in_progress"
+
+
+async def test_a_pull_request_read_that_failed_is_not_replaced_by_an_older_copy(w: World) -> None:
+    setup_repo(w)
+    number = open_pr(w)
+    sha = head(w, number)
+    await running(w, sha, "build")
+    w.sim.review(REPO, number, "alice", "APPROVED")
+    await w.settle()
+    outage = w.sim.fault("GET", rf"/pulls/{number}$", status=502, count=1_000)
+    w.sim.add_label(REPO, number, "do-not-merge", by="alice")  # its job cannot read the PR
+    await w.settle()
+    for _ in range(8):
+        w.clock.advance(seconds=30)
+        await w.settle()
+    outage.count = 0
+    await finish(w, sha, "build")
+    assert gate(w, number).conclusion == "failure"  # blocked by the label, never green

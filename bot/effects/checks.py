@@ -111,7 +111,7 @@ async def find_own_run(
     used when `remembered` (a re-read after a failed write asks GitHub)."""
     name = shorten(name, CHECK_NAME)  # as `publish_check` named it
     known = ctx.caches.own_runs.get((ctx.installation, ctx.repo, sha, name))
-    if remembered and known is not None:
+    if remembered and ctx.caches.sole and known is not None:
         return known
     url = (
         f"/repos/{ctx.repo}/commits/{sha}/check-runs"

@@ -41,7 +41,7 @@ async def find_reply(
     write asks GitHub."""
     where = (ctx.installation, ctx.repo, number, marker)
     known = ctx.caches.own_comments.get(where)
-    if remembered and known is not None:
+    if remembered and ctx.caches.sole and known is not None:
         return known
     url = f"/repos/{ctx.repo}/issues/{number}/comments?per_page=100"
     hidden_marker = hidden(marker)
@@ -72,11 +72,11 @@ async def reply(
             except BadRequest as exc:
                 if exc.status_code != 404:
                     raise
-                # Someone deleted it since: look again, and write a new one if it is gone.
+                # Someone deleted it since: a new one is written below.
                 ctx.caches.own_comments.pop(where, None)
-                return await reply(ctx, number, body, marker=marker, check_first=True)
-            ctx.caches.own_comments[where] = {**found, **(edited or {}), "body": text}
-            return found
+            else:
+                ctx.caches.own_comments[where] = {**found, **(edited or {}), "body": text}
+                return found
 
     async def create() -> dict[str, Any]:
         data: dict[str, Any] = await ctx.gh.post(

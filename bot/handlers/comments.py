@@ -145,7 +145,11 @@ async def command_job(ctx: Ctx, key: CommandKey) -> None:
     finally:
         # Awaited however the commands ended, so the reaction is never left running.
         done = await asyncio.gather(eyes, return_exceptions=True)
-    first_time = ok(done[0])
+    # The commands have run by now: a failed 👀 must not cost their reply (nor, on a retry, run
+    # them again). Without its answer the reply looks before it writes.
+    first_time = done[0] if isinstance(done[0], bool) else False
+    if not isinstance(done[0], bool):
+        log(30, "could not react to a command", repo=ctx.repo, error=type(done[0]).__name__)
     text = "\n\n".join(o.text for o in outcomes)
     await reply(
         ctx,

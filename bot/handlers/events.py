@@ -42,11 +42,13 @@ def config_changed(event: sansio.Event) -> bool:
 UNSETTLED = frozenset({"queued", "pending", "in_progress"})
 
 
-def deployment_settled(event: sansio.Event) -> bool:
-    """A `deployment_status` that ends a deploy (success, failure, error, inactive).
+def deployment_settled(event: sansio.Event, app_id: int) -> bool:
+    """A `deployment_status` that ends a deploy (success, failure, error, inactive), or one of
+    the App's own ledger entries (a sign-off, a rejection: it repeats the deploy's state).
 
-    Nothing ringbot shows or decides changes while a deploy is under way, so the statuses in
-    between cost no job: the one that settles it is read with everything else.
+    Nothing ringbot shows or decides changes while a deploy is under way, so the CD's statuses
+    in between cost no job: the one that settles it is read with everything else.
     """
-    state = str((event.data.get("deployment_status") or {}).get("state") or "").lower()
-    return state not in UNSETTLED
+    status = event.data.get("deployment_status") or {}
+    via = int((status.get("performed_via_github_app") or {}).get("id") or 0)
+    return via == app_id or str(status.get("state") or "").lower() not in UNSETTLED

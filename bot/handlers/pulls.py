@@ -172,9 +172,15 @@ async def pushed(event: sansio.Event, triage: Triage) -> None:
 async def evaluate(ctx: Ctx, number: int, pull: PullRequest | None = None) -> None:
     """Read the pull request's state, decide the gate, publish it if it changed."""
     config = await load_config(ctx)
+    where = (ctx.installation, ctx.repo, number)
+    # Whatever this evaluation sees replaces what the last one saw; should it fail first, news
+    # of a check must read everything again rather than trust the older copies.
+    ctx.caches.builds_seen.pop(where, None)
     if pull is None:
+        ctx.caches.pulls.pop(where, None)
         pull = await pull_request(ctx, number)
-        ctx.caches.pulls[(ctx.installation, ctx.repo, number)] = pull
+        if ctx.caches.sole:
+            ctx.caches.pulls[where] = pull
     if pull.state != "open" or pull.base_ref != pull.default_branch:
         return
     await _gate(ctx, pull.head_sha, pull, config)
@@ -200,8 +206,6 @@ async def _gate(ctx: Ctx, sha: str, pull: PullRequest | None, config: Any) -> No
         else builds_input(checks, config)
     )
     decision = evaluate_gate(gate)
-    if pull is not None:
-        _remember_builds(ctx, pull.number, builds_seen(gate, sha))
     title, summary = render_gate(decision)
     want = CheckOutput(
         GATE_CHECK_NAME,
@@ -212,11 +216,15 @@ async def _gate(ctx: Ctx, sha: str, pull: PullRequest | None, config: Any) -> No
         milestone=decision.milestone(),
     )
     await publish_check(ctx, sha, want, existing)
+    if pull is not None:
+        # Only once GitHub shows this decision: a memo of builds whose verdict failed to publish
+        # would let the retry skip the very news it is about.
+        _remember_builds(ctx, pull.number, builds_seen(gate, sha))
 
 
 def _remember_builds(ctx: Ctx, number: int, seen: BuildsSeen | None) -> None:
     where = (ctx.installation, ctx.repo, number)
-    if seen is None:
+    if seen is None or not ctx.caches.sole:
         ctx.caches.builds_seen.pop(where, None)
     else:
         ctx.caches.builds_seen[where] = seen

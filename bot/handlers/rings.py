@@ -59,7 +59,7 @@ async def deployment_reported(event: sansio.Event, triage: Triage) -> None:
     Our own ledger entries count too (a sign-off can let an auto ring follow). That cannot loop:
     the rings job writes deployments, never deployment statuses.
     """
-    if events.deployment_settled(event):
+    if events.deployment_settled(event, triage.identity.app_id):
         triage.enqueue(_key(event))
 
 

@@ -52,7 +52,7 @@ async def deployment_reported(event: sansio.Event, triage: Triage) -> None:
     """Any report on a deployment, ringbot's own ledger entries included: show the release again."""
     data = event.data
     sha = str((data.get("deployment") or {}).get("sha") or "")
-    if not sha or not events.deployment_settled(event):
+    if not sha or not events.deployment_settled(event, triage.identity.app_id):
         return
     triage.enqueue(
         ReleaseKey(

@@ -73,6 +73,7 @@ class GateDecision:
             parts.append(f"{requirement.key}:{requirement.mark.value}")
             if requirement.mark is Mark.FAIL:
                 parts.append(requirement.detail)  # a new failure is news
+                parts.extend(requirement.errors)  # and so is each config error, same count or not
         return "\n".join(parts)
 
 
