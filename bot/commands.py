@@ -17,10 +17,12 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import ClassVar, TypeAlias
 
-from bot.config import is_flag_name
+from bot.config import format_duration, is_flag_name, parse_duration
 from bot.markdown_lines import command_lines
+from bot.policy.windows import MAX_FREEZE, MAX_FREEZE_REASON
 
 # A comment may not start more work than this; the rest is refused with a CommandError.
 MAX_COMMANDS = 10
@@ -34,6 +36,9 @@ USAGE = {
     "approve": "/approve [ring]",
     "reject": "/reject [ring] <reason>",
     "rollback": "/rollback <ring>",
+    "freeze": "/freeze <ring|all> [for <duration>] <reason>",
+    "unfreeze": "/unfreeze <ring|all>",
+    "hotfix": "/hotfix <ring>",
     "feature": "/feature <flag> on|off <ring>",
     "features": "/features",
     "status": "/status",
@@ -54,15 +59,52 @@ _SUMMARY = {
     "features": "reply with the flag × ring table and where each value comes from",
     "status": "reply with the ring table: each ring, its release, state, since when, by whom",
     "help": "list the commands",
+    "freeze": "close rings to every entry until `/unfreeze` or the duration (like 2h or 3d) "
+    "ends (promoters of the ring; of every ring for `all`)",
+    "unfreeze": "open frozen rings again (promoters of the ring; of every ring for `all`)",
+    "hotfix": "the emergency lane: deploy the release that carries this pull request straight "
+    "into `<ring>`, skipping rings, bake times and sign-offs, when it has the `hotfix` label and "
+    "its approvals, its merge gate was green and the release is not rejected (needs `hotfix:` "
+    "in `.github/ringbot.yml`)",
 }
+
+# Other forms of the commands above, for /help and the error that says how to write them.
+DRY_RUN = "--dry-run"
+PROMOTE_DRY_RUN = f"/promote <ring> {DRY_RUN}"
+ROLLBACK_TO = "/rollback <ring> to <sha>"
+VARIANTS = {
+    "promote": (
+        PROMOTE_DRY_RUN,
+        "say what `/promote` would do: every rule with ✅ or ❌, the pull requests and the "
+        "`FEATURE_` changes it would ship; nothing is written but the reply",
+    ),
+    "rollback": (
+        ROLLBACK_TO,
+        "redeploy that earlier release (full SHA or at least 7 characters), which was live in "
+        "the ring and is not rejected",
+    ),
+}
+
+
+def _help_lines(name: str) -> list[str]:
+    """A command's line in /help, and its other form as a bullet under it."""
+    lines = [f"- `{USAGE[name]}`: {_SUMMARY[name]}"]
+    if name in VARIANTS:
+        usage, summary = VARIANTS[name]
+        lines.append(f"  - `{usage}`: {summary}")
+    return lines
+
 
 HELP = "\n".join(
     [
         "**ringbot commands** (one per line, at the start of the line):",
         "",
-        *(f"- `{USAGE[name]}`: {_SUMMARY[name]}" for name in COMMANDS),
+        *(line for name in COMMANDS for line in _help_lines(name)),
         "",
         f"A label `{LABEL_PREFIX}<ring>` works like `/promote <ring>`.",
+        "After a `/rollback`, an automatic ring stays on that release until someone "
+        "`/promote`s into it again (into the first ring, that deploys the default branch's "
+        "green head).",
     ]
 )
 
@@ -77,11 +119,12 @@ HELP = "\n".join(
 
 @dataclass(frozen=True)
 class Promote:
-    """`/promote <ring>`, or a `promote:<ring>` label."""
+    """`/promote <ring>`, or a `promote:<ring>` label; `--dry-run` only says what it would do."""
 
     name: ClassVar[str] = "promote"
     ring: str
     line: str = ""
+    dry_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,11 +148,12 @@ class Reject:
 
 @dataclass(frozen=True)
 class Rollback:
-    """`/rollback <ring>`."""
+    """`/rollback <ring>` (to the previous good release), or `/rollback <ring> to <sha>`."""
 
     name: ClassVar[str] = "rollback"
     ring: str
     line: str = ""
+    to: str | None = None  # 7 to 40 hex digits, lower case, as written
 
 
 @dataclass(frozen=True)
@@ -147,8 +191,47 @@ class Help:
     line: str = ""
 
 
+@dataclass(frozen=True)
+class Freeze:
+    """`/freeze <ring|all> [for <duration>] <reason>`; ring None: every ring."""
+
+    name: ClassVar[str] = "freeze"
+    ring: str | None
+    reason: str  # never empty; at most MAX_FREEZE_REASON characters, not inert
+    duration: timedelta | None = None  # None: until `/unfreeze`
+    line: str = ""
+
+
+@dataclass(frozen=True)
+class Hotfix:
+    """`/hotfix <ring>`: the emergency lane (see bot/policy/hotfix.py)."""
+
+    name: ClassVar[str] = "hotfix"
+    ring: str
+    line: str = ""
+
+
+@dataclass(frozen=True)
+class Unfreeze:
+    """`/unfreeze <ring|all>`; ring None: every ring."""
+
+    name: ClassVar[str] = "unfreeze"
+    ring: str | None
+    line: str = ""
+
+
 Command: TypeAlias = (
-    Promote | Approve | Reject | Rollback | SetFeature | ListFeatures | Status | Help
+    Promote
+    | Approve
+    | Reject
+    | Rollback
+    | SetFeature
+    | ListFeatures
+    | Status
+    | Help
+    | Freeze
+    | Unfreeze
+    | Hotfix
 )
 
 
@@ -199,7 +282,11 @@ _BARE: dict[str, type[ListFeatures | Status | Help]] = {
     "status": Status,
     "help": Help,
 }
-_ONE_RING: dict[str, type[Promote | Rollback]] = {"promote": Promote, "rollback": Rollback}
+_ONE_RING: dict[str, type[Promote | Rollback | Hotfix]] = {
+    "promote": Promote,
+    "rollback": Rollback,
+    "hotfix": Hotfix,
+}
 
 
 def parse_commands(body: str | None, rings: Sequence[str]) -> tuple[Command | CommandError, ...]:
@@ -251,6 +338,12 @@ def _parse_line(line: str, rings: Sequence[str]) -> Command | CommandError | Non
 
     if name in _BARE:
         return error(f"/{name} takes no arguments: {usage}") if args else _BARE[name](line=line)
+    if name == "promote" and DRY_RUN in (arg.lower() for arg in args):
+        return _parse_dry_run(line, args, rings)
+    if name == "rollback" and len(args) > 1 and args[1].lower() == "to":
+        return _parse_rollback_to(line, args, rings)
+    if name in ("freeze", "unfreeze"):
+        return _parse_freeze(line, name, rest, rings)
     if name in _ONE_RING:
         if not args:
             return error(f"/{name} needs a ring: {usage}")
@@ -277,6 +370,82 @@ def _parse_line(line: str, rings: Sequence[str]) -> Command | CommandError | Non
             return error(f"/reject needs a reason: {usage}")
         return Reject(ring=ring, reason=reason, line=line)
     return _parse_feature(line, args, rings)
+
+
+def _parse_dry_run(line: str, args: list[str], rings: Sequence[str]) -> Promote | CommandError:
+    """`/promote <ring> --dry-run` (the flag may stand anywhere after the command)."""
+    words = [arg for arg in args if arg.lower() != DRY_RUN]
+    usage = f"`{PROMOTE_DRY_RUN}`"
+    if len(words) != 1:
+        return CommandError(inert_text(line), f"/promote --dry-run takes one ring: {usage}")
+    ring = _ring(words[0], rings)
+    if ring is None:
+        return CommandError(inert_text(line), f"/promote: {_unknown_ring(words[0], rings)}")
+    return Promote(ring=ring, line=line, dry_run=True)
+
+
+_SHA = re.compile(r"^[0-9a-f]{7,40}$")
+
+
+def _parse_rollback_to(line: str, args: list[str], rings: Sequence[str]) -> Rollback | CommandError:
+    """`/rollback <ring> to <sha>`: a full SHA or at least its first 7 hex digits."""
+    usage = f"`{ROLLBACK_TO}`"
+
+    def error(message: str) -> CommandError:
+        return CommandError(inert_text(line), message)
+
+    if len(args) != 3:
+        return error(f"/rollback to needs a ring and one SHA: {usage}")
+    ring = _ring(args[0], rings)
+    if ring is None:
+        return error(f"/rollback: {_unknown_ring(args[0], rings)}")
+    sha = args[2].lower()
+    if not _SHA.match(sha):
+        return error(
+            f"/rollback: {inert_code(args[2])} is not a commit SHA (7 to 40 hex digits): {usage}"
+        )
+    return Rollback(ring=ring, line=line, to=sha)
+
+
+def _parse_freeze(
+    line: str, name: str, rest: str, rings: Sequence[str]
+) -> Freeze | Unfreeze | CommandError:
+    """`/freeze <ring|all> [for <duration>] <reason>` and `/unfreeze <ring|all>`."""
+    usage = f"`{USAGE[name]}`"
+
+    def error(message: str) -> CommandError:
+        return CommandError(inert_text(line), message)
+
+    words = rest.split(maxsplit=1)
+    if not words:
+        return error(f"/{name} needs a ring, or all: {usage}")
+    ring = None if words[0].lower() == "all" else _ring(words[0], rings)
+    if ring is None and words[0].lower() != "all":
+        return error(f"/{name}: {_unknown_ring(words[0], rings)} (or all)")
+    after = words[1].strip() if len(words) > 1 else ""
+    if name == "unfreeze":
+        return (
+            error(f"/unfreeze takes one ring, or all: {usage}") if after else Unfreeze(ring, line)
+        )
+    duration = None
+    parts = after.split(maxsplit=2)
+    # "for" starts a duration only when a number follows: "for the holidays" is a reason.
+    if len(parts) >= 2 and parts[0].lower() == "for" and parts[1][:1].isdigit():
+        duration = parse_duration(parts[1])
+        if duration is None or duration <= timedelta(0):
+            return error(
+                f"/freeze: {inert_code(parts[1])} is not a duration like 2h or 3d: {usage}"
+            )
+        if duration > MAX_FREEZE:
+            longest = format_duration(MAX_FREEZE)
+            return error(
+                f"/freeze: a freeze lasts at most {longest}; to hold longer, leave out `for`"
+            )
+        after = parts[2] if len(parts) > 2 else ""
+    reason = " ".join(after.split())[:MAX_FREEZE_REASON]
+    if not reason:
+        return error(f"/freeze needs a reason: {usage}")
+    return Freeze(ring, reason, duration, line)
 
 
 def _parse_feature(line: str, args: list[str], rings: Sequence[str]) -> SetFeature | CommandError:

@@ -18,6 +18,10 @@ Decisions where SPEC is silent:
   `author` (of a pull request in the release) and `promoter` (who deployed it there). Without
   `not` a ring excludes `author`, because a team with separation-of-duty rules expects that nobody
   signs off their own change; `not: []` turns it off. `signoff` may be set on any ring.
+- `signoff: {teams: {"org/team-slug": N}}` (optional, per ring, at most 10 teams) asks, before the
+  release leaves the ring, for at least N sign-offs from members of each team (N is 1 or more; one
+  person counts for every listed team they are in). It adds to `approvals` of the next ring, which
+  still counts every sign-off; both must hold (see bot/policy/signoff.py).
 - The file is bounded, because anyone who can change the default branch writes it and one bot
   shared by every repository reads it: at most 64 KB, lists and mappings nested at most 32 deep, at most 10,000
   values (an alias counts as all it names, so alias "bombs" stay small), at most 50 rings, 100
@@ -28,6 +32,13 @@ Decisions where SPEC is silent:
   hints are worked out only for the errors listed, and only until a budget of string comparisons
   for the whole file is spent (then an error names the choices instead).
 - Anchors and aliases are plain YAML and work; merge keys (`<<`) do not.
+- `timezone` is an IANA name (default UTC). `windows` (at most 100) each hold exactly one of
+  `allow` or `deny` (a time form of bot.policy.windows), `rings` (a list, or `all`; required, so
+  nobody closes every ring by leaving it out) and an optional `reason` (at most 200 characters).
+- `hotfix:` turns the emergency lane on (without it `/hotfix` is refused, saying how to turn it
+  on). Every key is optional: `label` (default hotfix), `approvals` (default 2, at least 1),
+  `promoters` (default maintain) and `during_freeze` (default false). `hotfix:` left empty means
+  every default.
 """
 
 from __future__ import annotations
@@ -43,6 +54,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from yaml.events import AliasEvent, CollectionStartEvent, NodeEvent
@@ -50,6 +62,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.logs import log
 from bot.models import Permission
+from bot.policy.windows import MAX_WINDOWS, Window, parse_span
 
 CONFIG_PATH = ".github/ringbot.yml"
 MERGE_GATE_CHECK = "ringbot/merge-gate"
@@ -59,6 +72,8 @@ RELEASE_TAG_PLACEHOLDERS = ("date", "sha7", "sha", "ring")
 MAX_RING_NAME = 42
 SIGNOFF_ROLES = ("author", "promoter")
 DEFAULT_SIGNOFF_NOT = frozenset({"author"})
+MAX_LABEL = 50  # GitHub's longest label name
+MAX_SIGNOFF_TEAMS = 10  # each team costs a membership read per person who signed off
 
 # Bounds on a file that anyone who can change the default branch writes, and that one bot shared
 # by every repository reads.
@@ -84,7 +99,19 @@ _FLAG_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _DURATION = re.compile(r"(?:(\d{1,6})d)?(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,6})s)?")
 _PERMISSIONS = ("read", "triage", "write", "maintain", "admin")
 
-_TOP_KEYS = ("merge_gate", "rings", "features", "feature_admins", "release_tag")
+_TOP_KEYS = (
+    "merge_gate",
+    "rings",
+    "features",
+    "feature_admins",
+    "release_tag",
+    "timezone",
+    "windows",
+    "hotfix",
+)
+_WINDOW_KEYS = ("allow", "deny", "rings", "reason")
+MAX_WINDOW_REASON = 200  # characters of a window's reason
+UTC_ZONE = ZoneInfo("UTC")
 _GATE_KEYS = ("approvals", "required_checks", "dismiss_stale_approvals", "blocking_labels")
 _RING_KEYS = (
     "name",
@@ -98,7 +125,10 @@ _RING_KEYS = (
     "production",
     "signoff",
 )
-_SIGNOFF_KEYS = ("not",)
+_SIGNOFF_KEYS = ("not", "teams")
+_HOTFIX_KEYS = ("label", "approvals", "promoters", "during_freeze")
+# org/team-slug: an organization login, then a team's slug (lower case, as GitHub makes them)
+_TEAM = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[a-z0-9][a-z0-9_.-]{0,99}")
 
 _TAG = "tag:yaml.org,2002:"
 _T = TypeVar("_T")
@@ -119,6 +149,18 @@ class RingConfig:
     production: bool = False  # deployments here set production_environment
     # who may never sign off a release in this ring: "author" (of a pull request in it), "promoter"
     signoff_not: frozenset[str] = DEFAULT_SIGNOFF_NOT
+    # ("org/team-slug", N): at least N sign-offs here from members of that team, in file order
+    signoff_teams: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class HotfixConfig:
+    """`hotfix:`, the emergency lane (see bot/policy/hotfix.py); absent: the lane is off."""
+
+    label: str = "hotfix"  # a pull request in the release carries it
+    approvals: int = 2  # approving reviews on it from `promoters`, never its author
+    promoters: Permission = Permission.MAINTAIN  # of the reviewers, and of whoever asks
+    during_freeze: bool = False  # may a hotfix enter a closed ring?
 
 
 @dataclass(frozen=True)
@@ -145,6 +187,9 @@ class Config:
     features: Mapping[str, frozenset[str]] = field(default_factory=_no_features, hash=False)
     feature_admins: Permission = Permission.MAINTAIN
     release_tag: str = DEFAULT_RELEASE_TAG
+    timezone: ZoneInfo = UTC_ZONE  # the zone of `windows` times (bot.policy.windows)
+    windows: tuple[Window, ...] = ()  # when rings may be entered, in file order
+    hotfix: HotfixConfig | None = None  # the emergency lane; None: off (`/hotfix` is refused)
 
     @property
     def ring_names(self) -> tuple[str, ...]:
@@ -613,7 +658,52 @@ class _Reader:
         )
         admins = self.value(fields, "feature_admins", "", self.permission, Permission.MAINTAIN)
         tag = self.value(fields, "release_tag", "", self.release_tag, DEFAULT_RELEASE_TAG)
-        return Config(merge_gate, rings, features, admins, tag)
+        zone = self.value(fields, "timezone", "", self.timezone, UTC_ZONE)
+        names = tuple(ring.name for ring in rings)
+        windows = self.windows(fields["windows"], names) if "windows" in fields else ()
+        hotfix = self.hotfix(fields["hotfix"]) if "hotfix" in fields else None
+        return Config(
+            merge_gate,
+            rings,
+            features,
+            admins,
+            tag,
+            timezone=zone,
+            windows=windows,
+            hotfix=hotfix,
+        )
+
+    def hotfix(self, node: Node) -> HotfixConfig:
+        """`hotfix:` (each key optional; an empty `hotfix:` turns the lane on with defaults)."""
+        path = "hotfix"
+        default = HotfixConfig()
+        if _is(node, "null"):
+            return default
+        fields = self.mapping(node, path, _HOTFIX_KEYS)
+        if fields is None:
+            return default
+        label = self.value(fields, "label", path, self.string, default.label)
+        if not label.strip() or len(label) > MAX_LABEL:
+            self.error(
+                _join(path, "label"),
+                f"a label is 1 to {MAX_LABEL} characters (GitHub's limit)",
+                fields["label"],
+            )
+        approvals = self.value(fields, "approvals", path, self.count, default.approvals)
+        if approvals == 0:
+            self.error(
+                _join(path, "approvals"),
+                "a hotfix needs at least 1 approval: the lane skips every other sign-off",
+                fields["approvals"],
+            )
+        return HotfixConfig(
+            label=label.strip(),
+            approvals=approvals,
+            promoters=self.value(fields, "promoters", path, self.permission, default.promoters),
+            during_freeze=self.value(
+                fields, "during_freeze", path, self.boolean, default.during_freeze
+            ),
+        )
 
     def merge_gate(self, node: Node) -> MergeGateConfig:
         path = "merge_gate"
@@ -710,6 +800,8 @@ class _Reader:
                     fields[key],
                 )
         approvals = self.value(fields, "approvals", path, self.count, 0 if first or auto else 1)
+        no_teams: tuple[tuple[str, int], ...] = ()
+        signoff = self.value(fields, "signoff", path, self.signoff, (DEFAULT_SIGNOFF_NOT, no_teams))
         ring = RingConfig(
             name=name,
             environment=self.value(fields, "environment", path, self.environment, name),
@@ -719,17 +811,77 @@ class _Reader:
             promoters=self.value(fields, "promoters", path, self.permission, Permission.WRITE),
             release=self.value(fields, "release", path, self.boolean, False),
             users=self.value(fields, "users", path, self.count, None),
-            signoff_not=self.value(fields, "signoff", path, self.signoff, DEFAULT_SIGNOFF_NOT),
+            signoff_not=signoff[0],
+            signoff_teams=signoff[1],
         )
         production = self.value(fields, "production", path, self.boolean, None)
         return (ring, production, fields) if name else None
 
-    def signoff(self, node: Node, path: str) -> frozenset[str] | None:
-        """Who may never sign off in the ring."""
+    def signoff(
+        self, node: Node, path: str
+    ) -> tuple[frozenset[str], tuple[tuple[str, int], ...]] | None:
+        """Who may never sign off in the ring, and the teams whose sign-offs it asks for."""
         fields = self.mapping(node, path, _SIGNOFF_KEYS)
         if fields is None:
             return None
-        return self.value(fields, "not", path, self.roles, DEFAULT_SIGNOFF_NOT)
+        return (
+            self.value(fields, "not", path, self.roles, DEFAULT_SIGNOFF_NOT),
+            self.value(fields, "teams", path, self.teams, ()),
+        )
+
+    def teams(self, node: Node, path: str) -> tuple[tuple[str, int], ...] | None:
+        """`{"org/team-slug": N}`: at least N sign-offs from members of each team."""
+        if not isinstance(node, MappingNode):
+            self.error(
+                path,
+                f"expected team: count pairs like {{acme/qa: 1}}, got {_kind(node)}",
+                node,
+            )
+            return None
+        if len(node.value) > MAX_SIGNOFF_TEAMS:
+            self.error(path, _too_many(len(node.value), "teams", MAX_SIGNOFF_TEAMS), node)
+            return None
+        teams: list[tuple[str, int]] = []
+        seen: dict[str, int] = {}  # lower-cased team -> its line
+        valid = True
+        for key, value in node.value:
+            team = str(key.value) if isinstance(key, ScalarNode) else ""
+            team_path = _join(path, team) if team else path
+            if not _is(key, "str"):
+                self.error(team_path, f"a team must be a string, got {_kind(key)}", key)
+                valid = False
+                continue
+            count = self.count(value, team_path)
+            if team.lower() in seen:
+                self.error(
+                    team_path,
+                    f"team '{_quote(team)}' is listed twice (first at line {seen[team.lower()]})",
+                    key,
+                )
+                valid = False
+            elif _TEAM.fullmatch(team) is None:
+                bare = team.lstrip("@")
+                org, _, slug = bare.partition("/")
+                written = f"{org}/{slug.lower()}"  # without '@', and slugs are lower case
+                if _TEAM.fullmatch(written):
+                    hint = f"write it as '{_quote(written)}'"
+                else:
+                    hint = "write it as org/team-slug, like acme/qa (the slug from the team's URL)"
+                self.error(team_path, f"'{_quote(team)}' is not a team: {hint}", key)
+                valid = False
+            seen.setdefault(team.lower(), _line(key))
+            if count == 0:
+                self.error(
+                    team_path,
+                    "0 sign-offs asks for nothing: use 1 or more, or leave the team out",
+                    value,
+                )
+                valid = False
+            elif count is None:
+                valid = False
+            else:
+                teams.append((team, count))
+        return tuple(teams) if valid else None
 
     def roles(self, node: Node, path: str) -> frozenset[str] | None:
         """A list of SIGNOFF_ROLES."""
@@ -804,6 +956,88 @@ class _Reader:
                     )
             features[flag] = frozenset(on or ())
         return MappingProxyType(features)
+
+    def timezone(self, node: Node, path: str) -> ZoneInfo | None:
+        """An IANA time zone name, like Europe/Berlin."""
+        name = self.string(node, path)
+        if name is None:
+            return None
+        hint = "use an IANA name like Europe/Berlin or UTC"
+        # ZoneInfo reads a file named by the text: only names made of zone-name characters.
+        if len(name) <= 60 and re.fullmatch(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+)*", name):
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError, OSError):
+                pass
+        self.error(path, f"'{_quote(name)}' is not a time zone; {hint}", node)
+        return None
+
+    def windows(self, node: Node, rings: tuple[str, ...]) -> tuple[Window, ...]:
+        """`windows:` (see bot.policy.windows): a list of allow and deny entries."""
+        path = "windows"
+        if _is(node, "null"):
+            return ()
+        if not isinstance(node, SequenceNode):
+            self.error(path, f"expected a list of windows, got {_kind(node)}", node)
+            return ()
+        if len(node.value) > MAX_WINDOWS:
+            self.error(path, _too_many(len(node.value), "windows", MAX_WINDOWS), node)
+            return ()
+        found = (self.window(item, f"{path}[{at}]", rings) for at, item in enumerate(node.value))
+        return tuple(window for window in found if window is not None)
+
+    def window(self, node: Node, path: str, rings: tuple[str, ...]) -> Window | None:
+        """One entry: exactly one of `allow` or `deny`, the `rings` it covers, a `reason`."""
+        fields = self.mapping(node, path, _WINDOW_KEYS)
+        if fields is None:
+            return None
+        kinds = [kind for kind in ("allow", "deny") if kind in fields]
+        if len(kinds) != 1:
+            what = "both" if kinds else "neither"
+            self.error(path, f"a window needs exactly one of allow or deny; this has {what}", node)
+        if "rings" not in fields:
+            self.error(path, "a window needs `rings`: a list of ring names, or all", node)
+        covered = self.value(
+            fields, "rings", path, lambda n, p: self.window_rings(n, p, rings), None
+        )
+        reason = self.value(fields, "reason", path, self.string, "")
+        if len(reason) > MAX_WINDOW_REASON:
+            self.error(
+                _join(path, "reason"),
+                f"a reason is at most {MAX_WINDOW_REASON} characters",
+                fields["reason"],
+            )
+        if len(kinds) != 1 or "rings" not in fields:
+            return None
+        kind = kinds[0]
+        text = self.value(fields, kind, path, self.string, None)
+        if text is None:
+            return None
+        span = parse_span(text)
+        if isinstance(span, str):
+            self.error(_join(path, kind), f"'{_quote(text)}' {span}", fields[kind])
+            return None
+        written = " ".join(text.split())
+        return Window("allow" if kind == "allow" else "deny", written, span, covered, reason)
+
+    def window_rings(self, node: Node, path: str, rings: tuple[str, ...]) -> frozenset[str] | None:
+        """`all`, or a list of ring names (None stands for all: see Window.rings)."""
+        if _is(node, "str") and str(node.value) == "all":
+            return None
+        if not isinstance(node, SequenceNode):
+            self.error(path, f"expected a list of ring names or all, got {_kind(node)}", node)
+            return None
+        names = self.strings(node, path) or ()
+        listing = f"the rings are {', '.join(rings)}"
+        for position, ring in enumerate(names):
+            if ring not in rings and ring not in self.given_ring_names and not self.rings_unknown:
+                self.error(
+                    f"{path}[{position}]",
+                    f"unknown ring '{_quote(ring)}'; ",
+                    node.value[position],
+                    (ring, rings, listing),
+                )
+        return frozenset(names)
 
     # -- fields ----------------------------------------------------------------------------------
 

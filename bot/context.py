@@ -37,6 +37,9 @@ class Caches:
 
         # (installation, repo, user) -> Permission; short-lived so a revoked write does not linger.
         self.permissions: TTLCache[tuple[int, str, str], Permission] = ttl(60)
+        # (installation, "org/team", user) -> an active member of that team, for as briefly:
+        # someone who leaves a team stops counting toward its sign-offs within a minute.
+        self.memberships: TTLCache[tuple[int, str, str], bool] = ttl(60)
         # blob sha -> parsed config (a blob sha names the exact file content: never stale).
         self.configs: LRUCache[str, Config | ConfigErrors] = LRUCache(maxsize=1_000)
         # (installation, repo) -> parsed config, or None when the repository has none. A push

@@ -45,6 +45,16 @@ class DeploymentStatusRecord:
 
 
 @dataclass(frozen=True)
+class HotfixMark:
+    """A deployment ringbot made through the hotfix lane (read from its payload, which only the
+    App writes): who asked, who approved the pull request, and which one it was."""
+
+    asker: str
+    approvers: tuple[str, ...] = ()
+    pull: int = 0
+
+
+@dataclass(frozen=True)
 class DeploymentRecord:
     """One deployment of a SHA into an environment, with its statuses oldest first."""
 
@@ -60,6 +70,11 @@ class DeploymentRecord:
     # Who asked ringbot for this deployment (`/promote by @bob`); "" for automatic entries and
     # for deployments made around ringbot.
     promoter: str = ""
+    # ringbot deployed it for a `/rollback` (its payload says `"rollback": true`, or its
+    # description `/rollback by @x`); see rollback_hold.
+    rollback: bool = False
+    # ringbot deployed it through `/hotfix` (its payload's "hotfix"); see hotfix_of.
+    hotfix: HotfixMark | None = None
 
 
 @dataclass(frozen=True)
@@ -238,3 +253,28 @@ def rejection_of(sha: str, states: Iterable[RingState], bot_login: str) -> Rejec
         if dep.sha == sha and (r := rejection(dep, bot_login)) is not None
     ]
     return min(found, key=lambda r: r.at) if found else None
+
+
+def hotfix_of(dep: DeploymentRecord, bot_login: str) -> HotfixMark | None:
+    """The hotfix a deployment was made for, when ringbot made it (nobody else can forge one)."""
+    return dep.hotfix if same_login(dep.creator, bot_login) else None
+
+
+def rollback_hold(state: RingState, bot_login: str) -> DeploymentRecord | None:
+    """The rollback that holds the ring, if one does: automation never undoes a rollback.
+
+    Looking from the newest deployment down to the ring's current release, the first one that
+    a person asked ringbot for decides: a `/rollback` holds the ring (whether it is live, on
+    its way or failed), a `/promote` (or any other person's entry) lets automation in again.
+    Only ringbot's own deployments count, so nobody can forge a hold or lift one.
+    """
+    current = current_release(state, bot_login)
+    for dep in by_age(state.deployments):
+        if same_login(dep.creator, bot_login):
+            if dep.rollback:
+                return dep
+            if dep.promoter:
+                return None
+        if dep is current:
+            return None
+    return None

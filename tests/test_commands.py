@@ -16,13 +16,16 @@ from bot.commands import (
     Approve,
     Command,
     CommandError,
+    Freeze,
     Help,
+    Hotfix,
     ListFeatures,
     Promote,
     Reject,
     Rollback,
     SetFeature,
     Status,
+    Unfreeze,
     parse_commands,
     parse_label,
 )
@@ -410,6 +413,9 @@ def test_the_command_names_are_the_spec_ones() -> None:
         "features",
         "status",
         "help",
+        "freeze",
+        "unfreeze",
+        "hotfix",
     }
 
 
@@ -425,12 +431,15 @@ KINDS: list[tuple[type[Command], str, Command]] = [
     (ListFeatures, "features", ListFeatures()),
     (Status, "status", Status()),
     (Help, "help", Help()),
+    (Freeze, "freeze", Freeze(ring=None, reason="incident")),
+    (Unfreeze, "unfreeze", Unfreeze(ring="dev")),
+    (Hotfix, "hotfix", Hotfix(ring="production")),
 ]
 
 
-def test_a_command_is_exactly_one_of_the_eight_kinds() -> None:
+def test_a_command_is_exactly_one_of_the_eleven_kinds() -> None:
     assert set(typing.get_args(Command)) == {kind for kind, _, _ in KINDS}
-    assert len(KINDS) == 8
+    assert len(KINDS) == 11
 
 
 def test_each_kind_has_its_own_usage_name() -> None:

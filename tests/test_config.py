@@ -554,7 +554,7 @@ def test_a_bad_value_in_the_spec_example_is_reported_at_its_line() -> None:
         pytest.param(
             "colour: blue\n",
             "colour: unknown key 'colour'; known keys are merge_gate, rings, features, "
-            "feature_admins, release_tag (line 1)",
+            "feature_admins, release_tag, timezone, windows, hotfix (line 1)",
             id="unknown-key-no-suggestion",
         ),
         pytest.param(
@@ -766,9 +766,75 @@ def test_a_bad_value_in_the_spec_example_is_reported_at_its_line() -> None:
             id="signoff-not-typo",
         ),
         pytest.param(
-            "rings:\n  - name: a\n    signoff:\n      teams: {acme/qa: 1}\n",
-            "rings[0].signoff.teams: unknown key 'teams'; the only key here is 'not' (line 4)",
-            id="signoff-teams-not-yet",
+            "rings:\n  - name: a\n    signoff:\n      team: {acme/qa: 1}\n",
+            "rings[0].signoff.team: unknown key 'team'; did you mean 'teams'? (line 4)",
+            id="signoff-teams-typo",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff:\n      teams: [acme/qa]\n",
+            "rings[0].signoff.teams: expected team: count pairs like {acme/qa: 1}, got a list "
+            "(line 4)",
+            id="signoff-teams-a-list",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff:\n      teams:\n",
+            "rings[0].signoff.teams: expected team: count pairs like {acme/qa: 1}, got nothing "
+            "(null) (line 4)",
+            id="signoff-teams-null",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff:\n      teams: {qa: 1}\n",
+            "rings[0].signoff.teams.qa: 'qa' is not a team: write it as org/team-slug, like "
+            "acme/qa (the slug from the team's URL) (line 4)",
+            id="signoff-team-without-org",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff:\n      teams: {'@acme/qa': 1}\n",
+            "rings[0].signoff.teams.@acme/qa: '@acme/qa' is not a team: write it as 'acme/qa' "
+            "(line 4)",
+            id="signoff-team-with-at",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff:\n      teams: {acme/QA: 1}\n",
+            "rings[0].signoff.teams.acme/QA: 'acme/QA' is not a team: write it as 'acme/qa' "
+            "(line 4)",
+            id="signoff-team-slug-upper-case",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff:\n      teams: {acme/qa: 0}\n",
+            "rings[0].signoff.teams.acme/qa: 0 sign-offs asks for nothing: use 1 or more, or "
+            "leave the team out (line 4)",
+            id="signoff-team-zero",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff:\n      teams: {acme/qa: -1}\n",
+            "rings[0].signoff.teams.acme/qa: -1 is negative; use 0 or more (line 4)",
+            id="signoff-team-negative",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff:\n      teams: {acme/qa: one}\n",
+            "rings[0].signoff.teams.acme/qa: expected a whole number, got 'one' (a string) "
+            "(line 4)",
+            id="signoff-team-count-a-string",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff:\n      teams:\n        acme/qa: 1\n"
+            "        Acme/qa: 2\n",
+            "rings[0].signoff.teams.Acme/qa: team 'Acme/qa' is listed twice (first at line 5) "
+            "(line 6)",
+            id="signoff-team-twice",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff:\n      teams: {1: 1}\n",
+            "rings[0].signoff.teams.1: a team must be a string, got 1 (a number) (line 4)",
+            id="signoff-team-not-a-string",
+        ),
+        pytest.param(
+            "rings:\n  - name: a\n    signoff:\n      teams: {"
+            + ", ".join(f"acme/t{n}: 1" for n in range(11))
+            + "}\n",
+            "rings[0].signoff.teams: 11 teams are more than ringbot allows here (10) (line 4)",
+            id="signoff-too-many-teams",
         ),
         pytest.param(
             "rings:\n  - name: a\n    signoff: {not: [auther]}\n",
@@ -976,7 +1042,7 @@ def test_config_errors_print_one_per_line() -> None:
     assert isinstance(result, ConfigErrors)
     assert str(result).splitlines() == [
         "colour: unknown key 'colour'; known keys are merge_gate, rings, features, "
-        "feature_admins, release_tag (line 1)",
+        "feature_admins, release_tag, timezone, windows, hotfix (line 1)",
         "rings: expected a list of at least one ring, got an empty list (line 2)",
     ]
 
@@ -1026,6 +1092,23 @@ def test_signoff_not_names_who_may_never_sign_off_in_that_ring(
 def test_the_first_ring_may_set_who_never_signs_off_there() -> None:
     config = parse("rings:\n  - name: a\n    signoff: {not: [promoter]}\n  - name: b\n")
     assert config.rings[0].signoff_not == frozenset({"promoter"})
+
+
+def test_signoff_teams_name_each_team_and_how_many_of_its_members_sign_off() -> None:
+    text = (
+        "rings:\n  - name: a\n    signoff:\n      teams: {acme/qa: 1, acme/sec-ops: 2}\n"
+        "      not: [author, promoter]\n  - name: b\n"
+    )
+    config = parse(text)
+    assert config.rings[0].signoff_teams == (("acme/qa", 1), ("acme/sec-ops", 2))
+    assert config.rings[0].signoff_not == frozenset({"author", "promoter"})
+    assert config.rings[1].signoff_teams == ()
+
+
+def test_signoff_teams_leave_the_default_not_author_in_place() -> None:
+    config = parse("rings:\n  - name: a\n    signoff: {teams: {acme/qa: 1}}\n  - name: b\n")
+    assert config.rings[0].signoff_not == frozenset({"author"})
+    assert config.rings[0].signoff_teams == (("acme/qa", 1),)
 
 
 # -- bounds: what a file may make ringbot do -----------------------------------------------------

@@ -99,7 +99,7 @@ def test_a_refusal_without_a_hint_has_no_dash() -> None:
         ),
         pytest.param(
             Promotion(ring("production"), OLDER, 3, already_done=True),
-            "👍 production is already rolling back to `bbbbbbb`; nothing new was deployed.",
+            "👍 production is already on `bbbbbbb` (or rolling back to it); nothing new was deployed.",
             id="already-under-way",
         ),
         pytest.param(

@@ -80,13 +80,24 @@ def test_the_ring_table_is_printed(timeline: list[str]) -> None:
     assert "users reached" in table[0]
     rows = {line.split()[0]: line.split()[2] for line in table[1:]}
     assert rows == {
-        "dev": "rejected",
+        "dev": "live",  # the hotfix's release, after the rejected one
         "internal": "live",
         "early-adopters": "waiting",
-        "production": "waiting",
-        "on-premises": "waiting",
+        "production": "live",
+        "on-premises": "live",
     }
+    assert "⚡ hotfix (#3)" in table[4] and "🧊 frozen by @alice: payments incident" in table[4]
     assert timeline[-1].endswith("walk-through done")
+
+
+def test_a_frozen_production_takes_only_the_hotfix_lane(timeline: list[str]) -> None:
+    frozen = after(timeline, 'alice       comments on #1: "/freeze production for 2h')
+    assert "🧊 Frozen: production" in frozen[2]
+    hotfix = after(timeline, 'alice       comments on #3: "/hotfix production"')
+    assert "reacts 👀 🚀" in hotfix[1]
+    assert lines_with(hotfix, "ringbot", "deploys", "to production", "/hotfix by @alice")
+    assert lines_with(hotfix, "deploy-bot", "is live in production")
+    assert lines_with(timeline, "replies on #1 to @alice: 🔓 Unfrozen: production")
 
 
 def test_a_markdown_table_becomes_aligned_plain_text() -> None:
@@ -179,12 +190,13 @@ def test_two_replicas_finish_the_walk_through_after_one_is_killed() -> None:
     assert lines_with(lines, "ringbot", "deploys", "to internal", "/promote by @bob")
     assert lines_with(lines, "deploy-bot", "is live in internal")
     assert lines_with(killed, "merge gate on #2: ✅ success")
-    assert len(lines_with(lines, "ringbot", "deploys", "to dev", "automatic entry")) == 2
+    assert len(lines_with(lines, "ringbot", "deploys", "to dev", "automatic entry")) == 3
     assert lines_with(killed, "replies on #2 to @bob", "rejected", "crashes on start")
     assert lines_with(killed, "replies on #2 to @alice: 😕 Cannot promote to internal")
     status = after(lines, 'comments on #1: "/status"')
     rows = {line.split()[0]: line.split()[2] for line in status[3:9] if line.startswith(" ")}
-    assert rows.get("dev") == "rejected" and rows.get("internal") == "live"
+    assert rows.get("production") == "live" and rows.get("internal") == "live"
+    assert lines_with(killed, "ringbot", "deploys", "to production", "/hotfix by @alice")
     assert lines_with(lines, "walk-through done")
     # Which replica took the webhooks and ran the jobs; only replica 1 once #2 is opened.
     assert lines_with(lines, "(replica 1: ", "webhook")

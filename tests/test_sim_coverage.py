@@ -48,6 +48,7 @@ ENDPOINTS = (
     ("GET", "/repos/{owner}/{repo}"),
     ("GET", "/repos/{owner}/{repo}/contents/{path}"),
     ("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission"),
+    ("GET", "/orgs/{org}/teams/{team_slug}/memberships/{username}"),
     ("GET", "/repos/{owner}/{repo}/pulls"),
     ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}"),
     ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews"),

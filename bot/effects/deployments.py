@@ -7,20 +7,39 @@ from urllib.parse import quote
 
 from ..config import RingConfig
 from ..context import Ctx
+from ..ledger import HotfixMark
 from ..logs import log
 from ..messages.text import DEPLOYMENT_DESCRIPTION, shorten
 from . import write_once
 
 
 async def create_deployment(
-    ctx: Ctx, ring: RingConfig, sha: str, *, reason: str, newer_than: int
+    ctx: Ctx,
+    ring: RingConfig,
+    sha: str,
+    *,
+    reason: str,
+    newer_than: int,
+    rollback: bool = False,
+    hotfix: HotfixMark | None = None,
 ) -> int:
     """Deploy exactly `sha` into the ring's environment; at most one deployment per attempt.
 
     `newer_than` is the newest deployment id the caller saw in that environment: after a failed
     create, only a deployment newer than that can be the one we made (a rollback's SHA was
-    deployed there before).
+    deployed there before). A `rollback` is marked in the payload: it holds the ring until a
+    person promotes into it again (see `ledger.rollback_hold`). A `hotfix` names the pull
+    request, who asked and who approved (read back by `snapshot.deployments`).
     """
+    payload: dict[str, Any] = {"ring": ring.name, "release": sha, "reason": reason}
+    if rollback:
+        payload["rollback"] = True
+    if hotfix is not None:
+        payload["hotfix"] = {
+            "pull": hotfix.pull,
+            "asker": hotfix.asker,
+            "approvers": list(hotfix.approvers),
+        }
     body = {
         "ref": sha,  # the full SHA we checked, never a branch name
         "environment": ring.environment,
@@ -29,7 +48,7 @@ async def create_deployment(
         "production_environment": ring.production,
         "transient_environment": False,
         "description": shorten(f"ringbot: {reason}", DEPLOYMENT_DESCRIPTION),
-        "payload": {"ring": ring.name, "release": sha, "reason": reason},
+        "payload": payload,
     }
 
     async def create() -> dict[str, Any]:

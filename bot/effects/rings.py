@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..config import Config
 from ..context import Ctx
-from ..ledger import RingState
+from ..ledger import HotfixMark, RingState
 from ..logs import log
 from ..messages.blocked import render_blocked, render_blocked_check
 from ..messages.visibility import RELEASE_CHECK, STATUS_MARKER, notice_marker, render_notice
@@ -18,11 +18,28 @@ from .replies import find_reply, reply
 from .toggles import before_deploy
 
 
-async def enter(ctx: Ctx, config: Config, state: RingState, sha: str, reason: str) -> int:
+async def enter(
+    ctx: Ctx,
+    config: Config,
+    state: RingState,
+    sha: str,
+    reason: str,
+    *,
+    rollback: bool = False,
+    hotfix: HotfixMark | None = None,
+) -> int:
     """A release enters a ring: its flags first (the deploy reads them), then the deployment."""
     await before_deploy(ctx, config, state.ring)
     newest_seen = max((d.id for d in state.deployments), default=0)
-    return await create_deployment(ctx, state.ring, sha, reason=reason, newer_than=newest_seen)
+    return await create_deployment(
+        ctx,
+        state.ring,
+        sha,
+        reason=reason,
+        newer_than=newest_seen,
+        rollback=rollback,
+        hotfix=hotfix,
+    )
 
 
 async def reject(ctx: Ctx, config: Config, decision: RejectionDecision) -> None:

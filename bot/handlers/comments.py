@@ -1,10 +1,10 @@
-"""Commands: `/promote`, `/approve`, `/reject`, `/rollback`, `/status`, `/help` in pull-request
+"""Commands: `/promote`, `/approve`, `/reject`, `/rollback`, `/hotfix`, `/status`, `/help` in pull-request
 comments, and `promote:<ring>` labels. Each runs: snapshot -> decide -> apply -> reply."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import assert_never
 
@@ -16,13 +16,16 @@ from ..commands import (
     Approve,
     Command,
     CommandError,
+    Freeze,
     Help,
+    Hotfix,
     ListFeatures,
     Promote,
     Reject,
     Rollback,
     SetFeature,
     Status,
+    Unfreeze,
     parse_commands,
     parse_label,
 )
@@ -30,14 +33,19 @@ from ..config import Config, ConfigErrors
 from ..context import Ctx
 from ..effects import rings as ring_effects
 from ..effects.deployments import record
+from ..effects.freezes import remove_freeze, write_freeze
 from ..effects.replies import react, remove_label, reply, reply_marker
 from ..effects.toggles import apply_sync
 from ..effects.variables import EnvironmentMissing, read_variables
 from ..github import is_throttled
 from ..logs import log
 from ..messages import rings as say
+from ..messages.dry_run import render_dry_run
 from ..messages.features import render_feature, render_features
+from ..messages.freezes import closed_note, render_freeze, render_unfreeze
+from ..messages.hotfix import render_hotfix
 from ..messages.text import inert
+from ..policy.dry_run import decide_dry_run
 from ..policy.features import (
     RECORD_VARIABLE,
     decide_feature_command,
@@ -46,6 +54,8 @@ from ..policy.features import (
     plan_ring_sync,
     split_overrides,
 )
+from ..policy.freezes import decide_freeze
+from ..policy.hotfix import HotfixDecision, decide_hotfix, lane_off
 from ..policy.rings import (
     Ask,
     Promotion,
@@ -53,14 +63,20 @@ from ..policy.rings import (
     RingCommand,
     RingsView,
     SignOffDecision,
+    closure_of,
     decide,
+    missing_signoffs,
 )
+from ..snapshot.dry_run import read_shipping
+from ..snapshot.freezes import read_freeze, read_freezes
+from ..snapshot.history import default_branch
+from ..snapshot.hotfix import read_for_hotfix
 from ..snapshot.pulls import ok, permission
 from ..snapshot.reads import parse_time
 from ..snapshot.repo_config import load_config
 from ..snapshot.rings import read_for_command, read_status
 from ..webhook import Triage
-from ..work import CommandKey, LabelKey
+from ..work import CommandKey, LabelKey, RingsKey
 from . import events
 
 router = routing.Router()
@@ -235,12 +251,31 @@ async def run(
             return Outcome(HELP, False)
         case Status():
             view = await read_status(ctx, config)
-            table = say.render_ring_table(config, view.rings, view.now, view.bot_login)
+            view = replace(view, freezes=await read_freezes(ctx, config.rings))
+            notes = {
+                ring.name: closed_note(found, config.timezone, view.now)
+                for ring in config.rings
+                if (found := closure_of(view, ring)) is not None
+            }
+            table = say.render_ring_table(
+                config,
+                view.rings,
+                view.now,
+                view.bot_login,
+                closed=notes,
+                missing=missing_signoffs(view),
+            )
             return Outcome(table, False)
         case ListFeatures():
             return await list_features(ctx, config)
         case SetFeature():
             return await set_feature(ctx, config, actor, item)
+        case Freeze() | Unfreeze():
+            return await freeze_command(ctx, config, actor, item)
+        case Hotfix():
+            return await hotfix_command(ctx, config, number, item, actor)
+        case Promote() if item.dry_run:
+            return await dry_run(ctx, config, number, item, actor, written_at)
         case Promote() | Approve() | Reject() | Rollback():
             return await ring_command(ctx, config, number, item, actor, written_at)
         case _:
@@ -259,16 +294,22 @@ async def ring_command(
     # Who asks and what the rings hold do not depend on each other: read together.
     both = await asyncio.gather(
         permission(ctx, actor),
-        read_for_command(ctx, config, number, command, written_at),
+        read_for_command(ctx, config, number, command, written_at, actor),
         return_exceptions=True,
     )
     ask = Ask(command, actor, ok(both[0]), written_at)
     view = ok(both[1])
+    target = config.ring(command.ring) if isinstance(command, Promote) else None
+    if target is not None:
+        # Nothing enters a frozen ring: the freeze is read from the ring's environment.
+        freeze = await read_freeze(ctx, target)
+        view = replace(view, freezes={target.name: freeze} if freeze else {})
     decision = decide(view, ask)
     command, actor = ask.command, ask.actor
     match decision:
         case Promotion() if isinstance(command, Rollback):
-            created = await _deploy(ctx, config, view, decision, f"/rollback by @{actor}")
+            reason = f"/rollback by @{actor}"
+            created = await _deploy(ctx, config, view, decision, reason, rollback=True)
             text = say.render_rollback(decision, deployment_id=created)
         case Promotion():
             created = await _deploy(ctx, config, view, decision, f"/promote by @{actor}")
@@ -289,13 +330,98 @@ async def ring_command(
 
 
 async def _deploy(
-    ctx: Ctx, config: Config, view: RingsView, decision: Promotion, reason: str
+    ctx: Ctx,
+    config: Config,
+    view: RingsView,
+    decision: Promotion,
+    reason: str,
+    *,
+    rollback: bool = False,
 ) -> int | None:
     """Create the deployment a promotion or rollback decided on, if it decided on one."""
     if not decision.should_deploy or decision.target is None or not decision.sha:
         return None
     state = view.state(decision.target)
-    return await ring_effects.enter(ctx, config, state, decision.sha, reason)
+    return await ring_effects.enter(ctx, config, state, decision.sha, reason, rollback=rollback)
+
+
+async def dry_run(
+    ctx: Ctx,
+    config: Config,
+    number: int,
+    command: Promote,
+    actor: str,
+    written_at: datetime | None,
+) -> Outcome:
+    """`/promote <ring> --dry-run`: the reads and rules of `/promote`, then what would ship and
+    which `FEATURE_` values would change. Only reads: the caller's reply and reactions are the
+    only writes."""
+    both = await asyncio.gather(
+        permission(ctx, actor),
+        read_for_command(ctx, config, number, command, written_at),
+        return_exceptions=True,
+    )
+    ask = Ask(command, actor, ok(both[0]), written_at)
+    view = ok(both[1])
+    moving = decide_dry_run(view, ask).promotion
+    ring = moving.target
+    history, pulls = await read_shipping(ctx, moving.sha)
+    variables = (
+        await read_variables(ctx, ring.environment)
+        if ring is not None and config.features
+        else None
+    )
+    dry = decide_dry_run(view, ask, history=history, pulls=pulls, variables=variables)
+    return Outcome(render_dry_run(dry), not dry.promotion.allowed)
+
+
+async def hotfix_command(
+    ctx: Ctx, config: Config, number: int, command: Hotfix, actor: str
+) -> Outcome:
+    """`/hotfix <ring>`: read the lane's facts, decide, deploy with the hotfix in the payload."""
+    if config.hotfix is None:
+        # The lane is off: nothing to read (see policy.hotfix.lane_off).
+        decision = HotfixDecision(config.ring(command.ring), refusals=(lane_off(),))
+        return Outcome(render_hotfix(decision), True)
+    both = await asyncio.gather(
+        permission(ctx, actor),
+        read_for_hotfix(ctx, config, number, command.ring),
+        return_exceptions=True,
+    )
+    view = ok(both[1])
+    decision = decide_hotfix(view, command.ring, actor, ok(both[0]))
+    created = None
+    if decision.should_deploy and decision.target is not None and decision.sha:
+        state = view.rings.state(decision.target)
+        created = await ring_effects.enter(
+            ctx, config, state, decision.sha, f"/hotfix by @{actor}", hotfix=decision.mark
+        )
+        log(20, "hotfix", repo=ctx.repo, ring=decision.target.name, sha=decision.sha, by=actor)
+    return Outcome(render_hotfix(decision, deployment_id=created), not decision.allowed)
+
+
+async def freeze_command(ctx: Ctx, config: Config, actor: str, item: Freeze | Unfreeze) -> Outcome:
+    """`/freeze` and `/unfreeze`: store (or remove) the freeze on each ring's environment."""
+    now = ctx.now()
+    decision = decide_freeze(config, item, actor, await permission(ctx, actor), now)
+    if not decision.allowed:
+        text = (
+            render_freeze(decision, config.timezone, now)
+            if isinstance(item, Freeze)
+            else render_unfreeze(decision, ())
+        )
+        return Outcome(text, True)
+    if decision.freeze is not None:
+        for ring in decision.rings:
+            await write_freeze(ctx, ring, decision.freeze)
+        log(20, "rings frozen", repo=ctx.repo, rings=item.ring or "all", by=actor)
+        return Outcome(render_freeze(decision, config.timezone, now), False)
+    removed = [ring.name for ring in decision.rings if await remove_freeze(ctx, ring, actor)]
+    if removed:
+        log(20, "rings unfrozen", repo=ctx.repo, rings=",".join(removed), by=actor)
+        # The automatic rings catch up now, not at the next event.
+        ctx.later(RingsKey(ctx.installation, ctx.repo, await default_branch(ctx)), 0)
+    return Outcome(render_unfreeze(decision, removed), False)
 
 
 async def list_features(ctx: Ctx, config: Config) -> Outcome:

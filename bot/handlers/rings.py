@@ -3,6 +3,8 @@ once the ring before is satisfied, and answers to deployment protection rules.""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gidgethub import routing, sansio
 
 from ..config import ConfigErrors
@@ -11,7 +13,9 @@ from ..effects.protection import answer_protection_rule
 from ..effects.rings import enter, say_blocked
 from ..effects.variables import EnvironmentMissing
 from ..logs import log
+from ..policy.refusals import Code
 from ..policy.rings import decide_auto_entry, decide_protection_rule
+from ..snapshot.freezes import read_freeze
 from ..snapshot.repo_config import load_config
 from ..snapshot.rings import read_for_auto, read_for_protection
 from ..webhook import Triage
@@ -91,6 +95,15 @@ async def rings_job(ctx: Ctx, key: RingsKey) -> None:
         if not ring.auto:
             continue
         decision = decide_auto_entry(view, ring)
+        if decision.should_deploy:
+            # Only a ring about to be entered has its freeze read (one request, not one per ring).
+            freeze = await read_freeze(ctx, ring)
+            if freeze is not None:
+                view = replace(view, freezes={**view.freezes, ring.name: freeze})
+                decision = decide_auto_entry(view, ring)
+        if any(r.code == Code.ROLLED_BACK for r in decision.refusals):
+            # A rollback holds the ring until a person promotes; /status shows it too.
+            log(20, "ring held after a rollback", repo=ctx.repo, ring=ring.name)
         if decision.should_deploy and decision.sha:
             try:
                 await enter(ctx, config, view.state(ring), decision.sha, "automatic entry")
@@ -101,7 +114,8 @@ async def rings_job(ctx: Ctx, key: RingsKey) -> None:
                 await say_blocked(ctx, decision.sha, ring.name, str(exc))
             return  # the ring after this one waits for this deployment's result
         if decision.retry_at is not None:
-            # Only the bake time stands in the way: look again the moment it is over.
+            # Only the bake time or a closed ring (a window, a freeze with an end) stands in
+            # the way: look again the moment it is over.
             ctx.later(key, (decision.retry_at - view.now).total_seconds() + 1)
 
 
@@ -120,6 +134,9 @@ async def protection_job(ctx: Ctx, key: ProtectionKey) -> None:
         )
     else:
         view = await read_for_protection(ctx, config, ring, key.sha)
+        freeze = await read_freeze(ctx, ring)
+        if freeze is not None:
+            view = replace(view, freezes={ring.name: freeze})
         decision = decide_protection_rule(view, ring, key.sha)
         approved, comment = decision.approved, decision.comment
     await answer_protection_rule(ctx, key.run_id, key.environment, approved, comment)

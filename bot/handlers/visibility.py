@@ -24,9 +24,11 @@ from ..ledger import DeploymentRecord
 from ..logs import log
 from ..messages import visibility as say
 from ..messages.blocked import BLOCKED_TITLE
+from ..messages.freezes import closed_note
 from ..policy.visibility import (
     REJECTED_LABEL,
     check_conclusion,
+    hotfixes,
     journey,
     label_change,
     label_color,
@@ -38,6 +40,8 @@ from ..policy.visibility import (
     ring_label,
     work_items,
 )
+from ..policy.windows import closure
+from ..snapshot.freezes import read_freezes
 from ..snapshot.history import ReleaseView, read_release
 from ..snapshot.repo_config import load_config
 from ..webhook import Triage
@@ -78,9 +82,10 @@ async def release_job(ctx: Ctx, key: ReleaseKey) -> None:
     links = view.history.url
     existing = await find_own_run(ctx, key.sha, say.RELEASE_CHECK)
     blocked = _still_blocked(config, existing, view.own())
+    closed = await _closed_rings(ctx, config, records) if view.affected else {}
     for pull in view.affected:
         rows = journey(config, pull, records, view.history, now, bot)
-        table = say.render_pr_status(config, rows, links)
+        table = say.render_pr_status(config, rows, links, closed)
         await reply(
             ctx,
             pull.number,
@@ -129,6 +134,24 @@ def _still_blocked(
     return CheckOutput(say.RELEASE_CHECK, "completed", "action_required", title, summary)
 
 
+async def _closed_rings(
+    ctx: Ctx, config: Config, records: list[DeploymentRecord]
+) -> dict[str, str]:
+    """Ring -> its 🧊 note, for the rings closed now: windows from the config; freezes read for
+    the rings whose environment exists (it has deployments: a list answered 304 while nothing
+    changed), where a ring never deployed to would cost a charged 404 on every look."""
+    deployed = {d.environment.lower() for d in records}
+    rings = [r for r in config.rings if r.environment.lower() in deployed]
+    freezes = await read_freezes(ctx, rings)
+    now = ctx.now()
+    notes = {}
+    for ring in config.rings:
+        found = closure(ring.name, now, config.windows, config.timezone, freezes.get(ring.name))
+        if found is not None:
+            notes[ring.name] = closed_note(found, config.timezone, now)
+    return notes
+
+
 def _label_description(name: str) -> str:
     if name.casefold() == REJECTED_LABEL:
         return "ringbot: the release with this change was rejected"
@@ -149,7 +172,11 @@ async def _publish(ctx: Ctx, config: Config, view: ReleaseView) -> None:
         view.history, view.pulls, view.sha, previous.target if previous is not None else None
     )
     notes = say.render_release_notes(
-        view.sha, due.ring.name, items, previous.tag if previous is not None else None
+        view.sha,
+        due.ring.name,
+        items,
+        previous.tag if previous is not None else None,
+        hotfixes(view.sha, view.own(), bot),
     )
     await publish_release(ctx, tag=due.tag, sha=view.sha, name=due.tag, body=notes)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bot.config import Config
@@ -13,11 +13,14 @@ from bot.ledger import (
     cd_state,
     cd_state_at,
     current_release,
+    hotfix_of,
     live_since,
     newest,
     rejection,
+    rollback_hold,
     signoffs,
 )
+from bot.messages.hotfix import hotfix_note
 from bot.messages.text import code, humanise, inert, short
 from bot.policy.refusals import Refusal
 from bot.policy.rings import Promotion, RejectionDecision, SignOffDecision
@@ -67,7 +70,7 @@ def render_rollback(promotion: Promotion, *, deployment_id: int | None = None) -
         return render_refusals(f"Cannot roll back{name}:", promotion.refusals)
     sha = f"`{short(promotion.sha)}`"
     if promotion.already_done:
-        return f"👍 {target.name} is already rolling back to {sha}; nothing new was deployed."
+        return f"👍 {target.name} is already on {sha} (or rolling back to it); nothing new was deployed."
     created = f": deployment {deployment_id} created" if deployment_id is not None else ""
     return f"⏪ Rolling back {target.name} to {sha}{created}"
 
@@ -79,11 +82,20 @@ def render_signoff(config: Config, decision: SignOffDecision, actor: str) -> str
         name = f" in {ring.name}" if ring is not None else ""
         return render_refusals(f"Cannot sign off{name}:", decision.refusals)
     sha = f"`{short(decision.sha)}`"
-    if decision.already_done:
-        return f"👍 @{actor} had already signed off {sha} in {ring.name}."
-    lines = [f"✅ @{actor} signed off {sha} in {ring.name}."]
     following = config.next(ring)
-    if following is not None and following.auto:
+    # Who is still missing (signoff.teams, approvals): said instead of the next step.
+    still = (
+        f"Before {following.name}, the release still {decision.missing}."
+        if decision.missing and following is not None
+        else ""
+    )
+    if decision.already_done:
+        done = f"👍 @{actor} had already signed off {sha} in {ring.name}."
+        return f"{done}\n\n{still}" if still else done
+    lines = [f"✅ @{actor} signed off {sha} in {ring.name}."]
+    if still:
+        lines.append(still)
+    elif following is not None and following.auto:
         lines.append(f"It enters {following.name} by itself once the ring rules allow it.")
     elif following is not None:
         lines.append(f"Next: `/promote {following.name}`.")
@@ -141,10 +153,27 @@ def _row(state: RingState, now: datetime, bot_login: str) -> tuple[str, str, str
     return f"`{short(latest.sha)}`", status, _ago(now, cd_state_at(latest, bot_login)), NONE
 
 
+def held_note(state: RingState, bot_login: str) -> str:
+    """` · ⏪ held …` on an automatic ring a rollback holds (see `ledger.rollback_hold`)."""
+    held = rollback_hold(state, bot_login) if state.ring.auto else None
+    if held is None:
+        return ""
+    who = f" by @{held.promoter}" if held.promoter else ""
+    return f" · ⏪ held: rolled back{who}, waits for `/promote {state.ring.name}`"
+
+
 def render_ring_table(
-    config: Config, rings: Sequence[RingState], now: datetime, bot_login: str
+    config: Config,
+    rings: Sequence[RingState],
+    now: datetime,
+    bot_login: str,
+    *,
+    closed: Mapping[str, str] | None = None,
+    missing: Mapping[str, str] | None = None,
 ) -> str:
-    """The `/status` table: each ring, its release, state, since when, signed off by, reach."""
+    """The `/status` table: each ring, its release, state, since when, signed off by, reach;
+    `closed` (ring -> a 🧊 note, see messages.freezes) marks the rings closed now; `missing`
+    (ring -> "needs 1 more sign-off from a member of @acme/qa") says who is still missing."""
     by_name = {state.ring.name: state for state in rings}
     lines = [
         "| ring | release | state | since | signed off by | users reached |",
@@ -153,6 +182,15 @@ def render_ring_table(
     for ring in config.rings:
         state = by_name.get(ring.name, RingState(ring))
         release, status, since, names = _row(state, now, bot_login)
+        if missing and ring.name in missing:
+            names = f"{names} · {missing[ring.name]}" if names != NONE else missing[ring.name]
+        status += held_note(state, bot_login)
+        current = current_release(state, bot_login)
+        mark = hotfix_of(current, bot_login) if current is not None else None
+        if mark is not None:
+            status += f" · {hotfix_note(mark)}"
+        if closed and ring.name in closed:
+            status += f" · {closed[ring.name]}"
         users = reach(config, ring)
         reached = f"{users:,}" if users is not None else NONE
         lines.append(f"| {ring.name} | {release} | {status} | {since} | {names} | {reached} |")

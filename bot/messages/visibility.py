@@ -7,12 +7,13 @@ UTC") rather than "3h ago"; only a bake still running says how long is left.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Final
 
 from bot.config import Config
-from bot.ledger import Rejection
+from bot.ledger import HotfixMark, Rejection
+from bot.messages.hotfix import hotfix_note
 from bot.messages.text import humanise, inert, one_line, short
 from bot.policy.visibility import MergedPull, Row, declares_users, widest
 
@@ -57,6 +58,8 @@ def state_cell(row: Row) -> str:
     """What the release is doing in the ring, in a few words."""
     if row.state == "waiting":
         return "⚪ waiting"
+    if row.state == "deploying" and row.hotfix is not None:
+        return f"🚀 deploying · {hotfix_note(row.hotfix)}"
     if row.state == "deploying":
         return "🚀 deploying"
     if row.state == "failed":
@@ -67,6 +70,8 @@ def state_cell(row: Row) -> str:
         why = f": {inert(row.rejection.reason)}" if row.rejection.reason else ""
         return f"⛔ rejected by {who(row.rejection.user)}{why}"
     parts = ["✅ live"]
+    if row.hotfix is not None:
+        parts.append(hotfix_note(row.hotfix))
     if row.signed_off_by:
         parts.append("signed off by " + ", ".join(who(u) for u in row.signed_off_by))
     if row.bake_left is not None and row.next_ring:
@@ -74,16 +79,21 @@ def state_cell(row: Row) -> str:
     return " · ".join(parts)
 
 
-def render_table(config: Config, rows: Sequence[Row], links: Links) -> str:
-    """Ring, release, state, since, and the users reached when rings say how many they reach."""
+def render_table(
+    config: Config, rows: Sequence[Row], links: Links, closed: Mapping[str, str] | None = None
+) -> str:
+    """Ring, release, state, since, and the users reached when rings say how many they reach.
+
+    `closed` (ring -> a 🧊 note, see messages.freezes) marks the rings closed now."""
     counted = declares_users(config)
     head = "| ring | release | state | since |" + (" users reached |" if counted else "")
     rule = "|---|---|---|---|" + ("---|" if counted else "")
     lines = [head, rule]
     for r in rows:
-        line = (
-            f"| {r.ring.name} | {release_link(r.sha, links)} | {state_cell(r)} | {when(r.since)} |"
-        )
+        state = state_cell(r)
+        if closed and r.ring.name in closed:
+            state += f" · {closed[r.ring.name]}"
+        line = f"| {r.ring.name} | {release_link(r.sha, links)} | {state} | {when(r.since)} |"
         lines.append(line + (f" {users(r.users)} |" if counted else ""))
     return "\n".join(lines)
 
@@ -99,13 +109,15 @@ def blast_radius(config: Config, rows: Sequence[Row]) -> str:
     return f"Live up to **{top.ring.name}**{reached}."
 
 
-def render_pr_status(config: Config, rows: Sequence[Row], links: Links) -> str:
+def render_pr_status(
+    config: Config, rows: Sequence[Row], links: Links, closed: Mapping[str, str] | None = None
+) -> str:
     """The sticky status comment of a merged pull request (the marker is added by the writer)."""
     return "\n".join(
         [
             "### 🛰️ Where this change is",
             "",
-            render_table(config, rows, links),
+            render_table(config, rows, links, closed),
             "",
             blast_radius(config, rows),
             "",
@@ -136,6 +148,11 @@ def render_release_check(
             title += f" · {users(top.users)} users"
     else:
         title = "Not deployed yet"
+    hotfix = next((r for r in reversed(rows) if r.hotfix is not None), None)
+    if hotfix is not None and hotfix.hotfix is not None and rejected is None:
+        # A title is plain text: nothing in it pings.
+        mark = hotfix.hotfix
+        title = f"⚡ Hotfix into {hotfix.ring.name} by {mark.asker} · {title}"
     summary = "\n".join(
         [
             f"Release {release_link(sha, links)} in each ring:",
@@ -159,14 +176,21 @@ def render_notice(sha: str, ring: str, found: Rejection, links: Links) -> str:
 
 
 def render_release_notes(
-    sha: str, ring: str, pulls: Sequence[MergedPull], previous_tag: str | None
+    sha: str,
+    ring: str,
+    pulls: Sequence[MergedPull],
+    previous_tag: str | None,
+    hotfixes: Sequence[tuple[str, HotfixMark]] = (),
 ) -> str:
-    """GitHub Release notes: the pull requests since the previous release ringbot published."""
+    """GitHub Release notes: the pull requests since the previous release ringbot published;
+    `hotfixes` (environment, mark) say where it went through the hotfix lane, and who said so."""
     since = f" since {previous_tag}" if previous_tag else ""
     items = [f"- {inert(p.title)} (#{p.number}) @{p.author}" for p in pulls]
+    lanes = [f"{hotfix_note(mark, ping=True)}, into {env}." for env, mark in hotfixes]
     return "\n".join(
         [
             f"Release `{short(sha)}` went live in {ring}.",
+            *(["", *lanes] if lanes else []),
             "",
             f"## Pull requests{since}",
             "",

@@ -12,6 +12,7 @@ class Code(StrEnum):
     # Who asked
     PERMISSION = "permission"
     SELF_SIGNOFF = "self_signoff"
+    NOT_IN_TEAM = "not_in_team"  # signoff.teams: in none of the ring's teams
     # What was named
     UNKNOWN_RING = "unknown_ring"
     UNKNOWN_FLAG = "unknown_flag"
@@ -32,6 +33,14 @@ class Code(StrEnum):
     FAILED = "failed"
     SKIP = "skip"
     NOTHING_TO_ROLL_BACK = "nothing_to_roll_back"
+    CLOSED = "closed"  # a deny window, a freeze, or outside every allow window
+    AMBIGUOUS_SHA = "ambiguous_sha"
+    NEVER_LIVE = "never_live"
+    ROLLED_BACK = "rolled_back"  # a rollback holds the ring until a person promotes
+    HOTFIX_OFF = "hotfix_off"  # no `hotfix:` in the config
+    HOTFIX_LABEL = "hotfix_label"  # the pull request lacks `hotfix.label`
+    HOTFIX_APPROVALS = "hotfix_approvals"  # too few approvals from `hotfix.promoters`
+    GATE_NOT_GREEN = "gate_not_green"  # the merge gate was not green at merge
 
 
 @dataclass(frozen=True)

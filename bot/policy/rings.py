@@ -33,12 +33,23 @@ from bot.ledger import (
     rejection,
     rejection_of,
     release_at,
+    rollback_hold,
     same_login,
     signoffs,
 )
 from bot.messages.text import humanise, inert, short
 from bot.models import Permission, PullRequest
 from bot.policy.refusals import Code, Refusal
+from bot.policy.signoff import (
+    Memberships,
+    in_a_team,
+    needs_text,
+    shortfall,
+    team_names,
+    unknown_text,
+    who_text,
+)
+from bot.policy.windows import Closure, RingFreeze, closure, opens_text
 
 # Signing off or rejecting a release needs write access, like approving a pull request.
 SIGNOFF_PERMISSION: Final = Permission.WRITE
@@ -71,6 +82,10 @@ class RingsView:
     authors: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
     green_head: str | None = None  # the default branch's head when its builds passed
     releases: frozenset[str] = frozenset()  # SHAs found to be releases (for the first ring)
+    # (team, login) -> active member of a ring's `signoff.teams` team (None: unknown), read now
+    memberships: Memberships = field(default_factory=dict)
+    # Ring name -> its `/freeze`, for the rings read (a ring not here is not frozen).
+    freezes: Mapping[str, RingFreeze] = field(default_factory=dict)
 
     def state(self, ring: RingConfig) -> RingState:
         """The ring's state as read (empty when it was not read)."""
@@ -133,6 +148,8 @@ class SignOffDecision:
     refusals: tuple[Refusal, ...] = ()
     already_done: bool = False  # the person had already signed off this release here
     description: str = ""  # the ledger text to write on the deployment
+    # What the release still needs (with this sign-off) before the next ring; "" for nothing
+    missing: str = ""
 
     @property
     def allowed(self) -> bool:
@@ -293,6 +310,37 @@ def rollback_pivot(state: RingState, bot_login: str) -> DeploymentRecord | None:
     return current_release(state, bot_login) or newest(state)
 
 
+def closure_of(view: RingsView, ring: RingConfig) -> Closure | None:
+    """Why `ring` is closed now (windows and freezes), or None when it is open."""
+    config = view.config
+    freeze = view.freezes.get(ring.name)
+    return closure(ring.name, view.now, config.windows, config.timezone, freeze)
+
+
+def closed_refusal(view: RingsView, ring: RingConfig) -> tuple[Refusal, datetime | None] | None:
+    """The refusal of a closed ring and when it opens; None when it is open."""
+    found = closure_of(view, ring)
+    if found is None:
+        return None
+    message = f"{ring.name} is closed 🧊: " + "; ".join(found.reasons)
+    hint = opens_text(found, view.config.timezone, view.now)
+    return Refusal(Code.CLOSED, message, hint), found.opens_at
+
+
+def _retry_at(
+    refusals: Sequence[Refusal], ready: datetime | None, opens: datetime | None
+) -> datetime | None:
+    """When to look again: only when the bake time and a closed ring stand in the way, each
+    with a known end, does time alone clear the way."""
+    codes = {r.code for r in refusals}
+    if not codes or not codes <= {Code.BAKING, Code.CLOSED}:
+        return None
+    ends = [ready if Code.BAKING in codes else None, opens if Code.CLOSED in codes else None]
+    if (Code.BAKING in codes and ready is None) or (Code.CLOSED in codes and opens is None):
+        return None
+    return max(end for end in ends if end is not None)
+
+
 # --- refusals -----------------------------------------------------------------------------------
 
 
@@ -378,28 +426,21 @@ def _ring_rules(
         return [_rejected(release.sha, found)]
     refusals: list[Refusal] = []
     ring = source.ring.name
-    counted, ignored = counted_signoffs(release, bot_login, target.promoters, view.permissions)
-    own: tuple[SignOff, ...] = ()
-    if release.promoter and "promoter" in source.ring.signoff_not:
-        # Recorded before the rule was set: still not a second pair of eyes.
-        own = tuple(s for s in counted if same_login(s.user, release.promoter))
-        counted = tuple(s for s in counted if s not in own)
-    missing = target.approvals - len(counted)
-    if missing > 0:
-        noun = "sign-off" if missing == 1 else "sign-offs"
-        message = f"needs {missing} more {noun} in {ring}"
+    counted, ignored, own, authored = _counting(view, target, source.ring, release)
+    need = shortfall(source.ring, target.approvals, [s.user for s in counted], view.memberships)
+    if not need.met:
+        message = needs_text(need, ring)
         if ignored:
             names = ", ".join(f"@{s.user}" for s in ignored)
             message += f" ({names}: below {target.promoters.label}, not counted)"
         if own:
             message += f" (@{own[0].user} deployed it there, not counted)"
-        refusals.append(
-            Refusal(
-                Code.NEEDS_SIGNOFF,
-                message,
-                f"someone with {target.promoters.label} access comments `/approve {ring}`",
-            )
-        )
+        if authored:
+            names = ", ".join(f"@{s.user}" for s in authored)
+            message += f" ({names}: wrote a pull request in it, not counted)"
+        message += unknown_text(need)
+        who = who_text(need) or f"someone with {target.promoters.label} access"
+        refusals.append(Refusal(Code.NEEDS_SIGNOFF, message, f"{who} comments `/approve {ring}`"))
     since = live_since(release, bot_login)
     if since is not None and target.bake > timedelta(0):
         left = since + target.bake - now
@@ -413,6 +454,79 @@ def _ring_rules(
                 )
             )
     return refusals
+
+
+def _counting(
+    view: RingsView, target: RingConfig, source: RingConfig, release: DeploymentRecord
+) -> tuple[tuple[SignOff, ...], tuple[SignOff, ...], tuple[SignOff, ...], tuple[SignOff, ...]]:
+    """The sign-offs of `release` in `source` that count toward `target`, then those that do not:
+    below the target's `promoters`, by whoever deployed it (`not: [promoter]`), and by an author
+    of the release (`not: [author]`; the authors as read now, when the view has them)."""
+    counted, ignored = counted_signoffs(release, view.bot_login, target.promoters, view.permissions)
+    own: tuple[SignOff, ...] = ()
+    if release.promoter and "promoter" in source.signoff_not:
+        # Recorded before the rule was set: still not a second pair of eyes.
+        own = tuple(s for s in counted if same_login(s.user, release.promoter))
+        counted = tuple(s for s in counted if s not in own)
+    authored: tuple[SignOff, ...] = ()
+    authors = view.authors.get(release.sha)
+    if authors and "author" in source.signoff_not:
+        # A sign-off recorded before its person's change came into what it vouches for.
+        authored = tuple(s for s in counted if any(same_login(s.user, a) for a in authors))
+        counted = tuple(s for s in counted if s not in authored)
+    return counted, ignored, own, authored
+
+
+def _after_signoff(
+    view: RingsView, ring: RingConfig, release: DeploymentRecord, ask: Ask
+) -> tuple[str, Refusal | None]:
+    """What the release in `ring` still needs once `ask`'s sign-off counts, and a refusal when
+    the ring has `signoff.teams`, the person is in none of them and signing brings nothing."""
+    target = view.config.next(ring)
+    if target is None or has_in_ring(view.state(target), release.sha, view.bot_login):
+        return "", None  # nothing waits for this sign-off
+    counted = [s.user for s in _counting(view, target, ring, release)[0]]
+    before = shortfall(ring, target.approvals, counted, view.memberships)
+    counts = ask.permission >= target.promoters and not any(
+        same_login(user, ask.actor) for user in counted
+    )
+    after = shortfall(
+        ring, target.approvals, [*counted, ask.actor] if counts else counted, view.memberships
+    )
+    member = in_a_team(ring, ask.actor, view.memberships)
+    if ring.signoff_teams and not before.met and after.people >= before.people and not member:
+        teams = team_names(ring.signoff_teams)
+        message = (
+            f"could not read whether @{ask.actor} is a member of {teams}: ringbot needs the "
+            "organization permission Members: read"
+            if member is None
+            else f"@{ask.actor} is not a member of {teams}, and the release {needs_text(before, ring.name)}"
+        )
+        refusal = Refusal(
+            Code.NOT_IN_TEAM, message, f"{who_text(before)} comments `/approve {ring.name}`"
+        )
+        return needs_text(before, ring.name) + unknown_text(before), refusal
+    return ("" if after.met else needs_text(after, ring.name) + unknown_text(after)), None
+
+
+def missing_signoffs(view: RingsView) -> dict[str, str]:
+    """Ring name -> what its current release still needs before the next ring, for the tables
+    (rings whose release is already in the next ring, or rejected, need nothing)."""
+    found: dict[str, str] = {}
+    for ring in view.config.rings:
+        target = view.config.next(ring)
+        release = current_release(view.state(ring), view.bot_login)
+        if target is None or release is None:
+            continue
+        if has_in_ring(view.state(target), release.sha, view.bot_login):
+            continue
+        if rejection_of(release.sha, view.every_state(), view.bot_login) is not None:
+            continue
+        counted = [s.user for s in _counting(view, target, ring, release)[0]]
+        need = shortfall(ring, target.approvals, counted, view.memberships)
+        if not need.met:
+            found[ring.name] = needs_text(need, ring.name).removesuffix(f" in {ring.name}")
+    return found
 
 
 def _baking_only(
@@ -437,7 +551,7 @@ def decide_promotion(view: RingsView, ask: Ask) -> Promotion:
         return Promotion(None, None, None, (_unknown_ring(config, name),))
     source = view.before(ring)
     if source is None:
-        return Promotion(ring, None, None, (_first_ring(ring),))
+        return promote_first_ring(view, ask, ring)
     into = view.state(ring)
 
     refusals: list[Refusal] = []
@@ -472,6 +586,9 @@ def decide_promotion(view: RingsView, ask: Ask) -> Promotion:
         # Idempotent: a repeated command deploys nothing, whatever the ring rules say now.
         return Promotion(ring, release.sha, release.id, tuple(refusals), already_done=True)
     refusals += _ring_rules(view, ring, source, release)
+    closed = closed_refusal(view, ring)
+    if closed is not None:
+        refusals.append(closed[0])
     return Promotion(ring, release.sha, release.id, tuple(refusals))
 
 
@@ -491,6 +608,9 @@ def decide_auto_entry(view: RingsView, ring: RingConfig) -> Promotion:
             f"comment `/promote {ring.name}`",
         )
         return Promotion(ring, None, None, (manual,))
+    held = rollback_hold(target_state, bot_login)
+    if held is not None:
+        return Promotion(ring, None, None, (_held(ring, held),))
     source = view.before(ring)
     if source is None:
         candidate = view.green_head
@@ -508,6 +628,11 @@ def decide_auto_entry(view: RingsView, ring: RingConfig) -> Promotion:
             return Promotion(ring, candidate, None, (failed,))
         found = rejection_of(candidate, view.every_state(), bot_login)
         refused = (_rejected(candidate, found),) if found is not None else ()
+        closed = closed_refusal(view, ring)
+        if closed is not None:
+            refused = (*refused, closed[0])
+            opens = _retry_at(refused, None, closed[1])
+            return Promotion(ring, candidate, None, refused, retry_at=opens)
         return Promotion(ring, candidate, None, refused)
 
     release = current_release(source, bot_login)
@@ -530,6 +655,10 @@ def decide_auto_entry(view: RingsView, ring: RingConfig) -> Promotion:
         return Promotion(ring, release.sha, release.id, (skip,))
     refusals = _ring_rules(view, ring, source, release)
     retry_at = _baking_only(refusals, ring, release, bot_login)
+    closed = closed_refusal(view, ring)
+    if closed is not None:
+        refusals.append(closed[0])
+        retry_at = _retry_at(refusals, ready_at(ring, release, bot_login), closed[1])
     return Promotion(ring, release.sha, release.id, tuple(refusals), retry_at=retry_at)
 
 
@@ -581,6 +710,8 @@ def decide_signoff(view: RingsView, ask: Ask) -> SignOffDecision:
         refusals.append(_rejected(release.sha, found))
     authors = view.authors.get(release.sha)
     refusals += _separation_of_duty(chosen, release, actor, authors)
+    missing, not_in_team = _after_signoff(view, chosen, release, ask)
+    refusals += filter(None, [not_in_team])
     done = any(same_login(s.user, actor) for s in signoffs(release, bot_login))
     return SignOffDecision(
         chosen,
@@ -589,6 +720,7 @@ def decide_signoff(view: RingsView, ask: Ask) -> SignOffDecision:
         tuple(refusals),
         already_done=done,
         description=encode_signoff(actor),
+        missing=missing,
     )
 
 
@@ -713,6 +845,8 @@ def decide_rollback(view: RingsView, ask: Ask) -> Promotion:
     moved = _moved_on(state, bot_login, ask.written_at)
     if moved is not None:
         return Promotion(target, None, None, (*refusals, moved))
+    if ask.command.to is not None:
+        return rollback_to(view, target, ask.command.to, refusals)
     everywhere = view.every_state()
     older = ordered[ordered.index(pivot) + 1 :]
     choice = next(
@@ -753,6 +887,11 @@ def decide_protection_rule(view: RingsView, ring: RingConfig, sha: str) -> Prote
         return ProtectionDecision(
             True, f"ringbot: `{short(sha)}` was deployed to {ring.name} by ringbot."
         )
+    closed = closed_refusal(view, ring)
+    if closed is not None:
+        # Nothing enters a closed ring around ringbot either; ringbot's own deployments above
+        # were decided under the same rule (a rollback still goes through).
+        return ProtectionDecision(False, f"ringbot: {closed[0].message}; {closed[0].hint}.")
     source = view.before(ring)
     if source is None:
         if sha not in view.releases:
@@ -782,3 +921,112 @@ def decide_protection_rule(view: RingsView, ring: RingConfig, sha: str) -> Prote
         True,
         f"ringbot: `{short(sha)}` is live, signed off and baked in {source.ring.name}.",
     )
+
+
+# --- rollbacks that stay ------------------------------------------------------------------------
+
+
+def _held(ring: RingConfig, held: DeploymentRecord) -> Refusal:
+    """Automation never undoes a rollback: the ring waits for a person's `/promote`."""
+    who = f" by @{held.promoter}" if held.promoter else ""
+    return Refusal(
+        Code.ROLLED_BACK,
+        f"{ring.name} was rolled back to `{short(held.sha)}`{who}; "
+        "automatic entry waits until someone promotes into it again",
+        f"comment `/promote {ring.name}` once the newer release is fit to go",
+    )
+
+
+def promote_first_ring(view: RingsView, ask: Ask, ring: RingConfig) -> Promotion:
+    """`/promote <first ring>`: the first ring is entered automatically, so this is refused,
+    except after a rollback holds it. Then a person sends in the default branch's green head
+    (what an automatic entry would take), and the hold ends with that deployment."""
+    bot_login = view.bot_login
+    state = view.state(ring)
+    if rollback_hold(state, bot_login) is None:
+        return Promotion(ring, None, None, (_first_ring(ring),))
+    refusals: list[Refusal] = []
+    if ask.permission < ring.promoters:
+        refusals.append(
+            _permission(ask.actor, ask.permission, ring.promoters, f"promoting to {ring.name}")
+        )
+    merged = view.pull is not None and view.pull.merged
+    head = view.green_head
+    if not merged:
+        refusals.append(
+            Refusal(
+                Code.NOT_MERGED,
+                "this pull request is not merged",
+                f"merge it first; its release enters {ring.name} once the default branch is green",
+            )
+        )
+    if head is None:
+        refusals.append(
+            Refusal(
+                Code.NO_CANDIDATE,
+                "the default branch's head is not green yet",
+                "wait for the checks on the default branch, then comment again",
+            )
+        )
+        return Promotion(ring, None, None, tuple(refusals))
+    contained = view.contains.get(head)
+    if merged and contained is not True:
+        what = "could not check that" if contained is None else "it is not true that"
+        refusals.append(
+            Refusal(
+                Code.NOT_CONTAINED,
+                f"{what} the default branch's green head (`{short(head)}`) contains this "
+                "pull request",
+                "try again in a minute" if contained is None else "wait until it is merged",
+            )
+        )
+    if not merged or contained is not True:
+        return Promotion(ring, head, None, tuple(refusals))
+    if has_in_ring(state, head, bot_login):
+        return Promotion(ring, head, None, tuple(refusals), already_done=True)
+    found = rejection_of(head, view.every_state(), bot_login)
+    if found is not None:
+        refusals.append(_rejected(head, found))
+    return Promotion(ring, head, None, tuple(refusals))
+
+
+def rollback_to(
+    view: RingsView, target: RingConfig, prefix: str, refusals: Sequence[Refusal]
+) -> Promotion:
+    """`/rollback <ring> to <sha>`: the release `prefix` names (a full SHA or at least 7 hex
+    digits), provided it was live in that ring (a release, not a foreign deploy) and is not
+    rejected anywhere. The view holds the ring's history as far as it was read."""
+    bot_login = view.bot_login
+    state = view.state(target)
+    name = target.name
+    matching = [d for d in by_age(state.deployments) if d.sha.lower().startswith(prefix.lower())]
+    shas = sorted({d.sha for d in matching})
+    if len(shas) > 1:
+        listed = ", ".join(f"`{sha[:12]}`" for sha in shas)
+        ambiguous = Refusal(
+            Code.AMBIGUOUS_SHA,
+            f"`{prefix}` names more than one release deployed to {name}: {listed}",
+            "write more of the SHA",
+        )
+        return Promotion(target, None, None, (*refusals, ambiguous))
+    was_live = [d for d in matching if not d.foreign and live_since(d, bot_login) is not None]
+    if not was_live:
+        if not matching:
+            why = f"`{prefix}` was never deployed to {name} (among its recent deployments)"
+        elif all(d.foreign for d in matching):
+            why = f"`{short(shas[0])}` is not a release (it was deployed to {name} around ringbot)"
+        else:
+            why = f"`{short(shas[0])}` was deployed to {name} but never went live there"
+        never = Refusal(
+            Code.NEVER_LIVE,
+            why,
+            f"name a release that was live in {name} (see `/status` and the environment's "
+            f"deployments), or comment `/rollback {name}` for the previous good one",
+        )
+        return Promotion(target, None, None, (*refusals, never))
+    choice = was_live[0]
+    found = rejection_of(choice.sha, view.every_state(), bot_login)
+    if found is not None:
+        return Promotion(target, None, None, (*refusals, _rejected(choice.sha, found)))
+    done = has_in_ring(state, choice.sha, bot_login)
+    return Promotion(target, choice.sha, choice.id, tuple(refusals), already_done=done)

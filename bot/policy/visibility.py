@@ -9,7 +9,7 @@ decided inside that page, so no compare call is needed per pair.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
@@ -18,9 +18,11 @@ from bot.ledger import (
     FAILED,
     IN_FLIGHT,
     DeploymentRecord,
+    HotfixMark,
     Rejection,
     cd_state,
     cd_state_at,
+    hotfix_of,
     live_since,
     rejection,
     same_login,
@@ -125,6 +127,7 @@ class Row:
     bake_left: timedelta | None = None  # time until the next ring may take the release
     next_ring: str | None = None
     users: int | None = None  # users reached once a release is in this ring (cumulative)
+    hotfix: HotfixMark | None = None  # it came into this ring through the hotfix lane
 
     @property
     def reached(self) -> bool:
@@ -209,7 +212,24 @@ def row(
 
     `own` is the release's own table: a deployment a newer one replaced shows as replaced. In a
     pull request's journey the change stays live, since every later release carries it too.
+    A deployment ringbot made through `/hotfix` carries its mark (⚡, who asked and approved).
     """
+    found = _row(config, ring, dep, rejected, now, bot_login, own=own)
+    mark = hotfix_of(dep, bot_login) if dep is not None else None
+    return replace(found, hotfix=mark) if mark is not None else found
+
+
+def _row(
+    config: Config,
+    ring: RingConfig,
+    dep: DeploymentRecord | None,
+    rejected: Mapping[str, Rejection],
+    now: datetime,
+    bot_login: str,
+    *,
+    own: bool = False,
+) -> Row:
+    """The row without the hotfix mark (see row)."""
     users = reach(config, ring)
     if dep is None:
         return Row(ring, "waiting", users=users)
@@ -293,7 +313,10 @@ def release_milestone(rows: Sequence[Row]) -> str:
     for r in rows:
         state = "reached" if r.state in ("live", "replaced") else r.state
         signed = len(r.signed_off_by) >= max(r.ring.approvals, 1)
-        parts.append(f"{r.ring.name}:{state}:{r.sha or ''}:{signed}:{r.rejection is not None}")
+        hotfix = ":hotfix" if r.hotfix is not None else ""
+        parts.append(
+            f"{r.ring.name}:{state}:{r.sha or ''}:{signed}:{r.rejection is not None}{hotfix}"
+        )
     return "\n".join(parts)
 
 
@@ -407,6 +430,17 @@ def release_due(
         return None
     since, _, ring = min(found, key=lambda f: (f[0], f[1]))
     return ReleaseDue(ring, sha, config.tag_for(sha, ring.name, since), since)
+
+
+def hotfixes(
+    sha: str, deployments: Iterable[DeploymentRecord], bot_login: str
+) -> tuple[tuple[str, HotfixMark], ...]:
+    """(ring environment, mark) of every deployment of `sha` ringbot made through `/hotfix`,
+    oldest first: for the GitHub Release notes."""
+    mine = sorted((d for d in deployments if d.sha == sha), key=lambda d: (d.created_at, d.id))
+    return tuple(
+        (d.environment, mark) for d in mine if (mark := hotfix_of(d, bot_login)) is not None
+    )
 
 
 def check_conclusion(rows: Sequence[Row]) -> str:

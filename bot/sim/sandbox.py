@@ -59,6 +59,11 @@ rings:
   - name: on-premises
     auto: true
     users: 40000
+hotfix:
+  label: hotfix
+  approvals: 1
+  promoters: write
+  during_freeze: true
 """
 EMOJI = {
     "eyes": "👀",
@@ -557,13 +562,22 @@ class Stage:
 
 
 async def ship(
-    stage: Stage, author: str, title: str, files: dict[str, str | None], approver: str
+    stage: Stage,
+    author: str,
+    title: str,
+    files: dict[str, str | None],
+    approver: str,
+    label: str | None = None,
 ) -> int:
     """A pull request's way to main: opened, built green, approved, merged, main built green."""
     sim, tl = stage.sim, stage.timeline
     number = int(sim.open_pull_request(REPO, author=author, title=title, files=files))
     tl.say(author, f'opens pull request #{number} "{title}"')
     await stage.settle()
+    if label is not None:
+        sim.add_label(REPO, number, label, by=author)
+        tl.say(author, f"labels #{number} {label}")
+        await stage.settle()
     await stage.build(sim.repo(REPO).pulls[number].head_sha, f"#{number}")
     sim.review(REPO, number, approver, "APPROVED")
     tl.say(approver, f"approves #{number}")
@@ -593,7 +607,7 @@ async def walkthrough(
     people = ", ".join(f"{login} ({role})" for login, role in PEOPLE.items())
     tl.say("setup", f"repository {REPO}, ringbot installed; collaborators: {people}")
     rings = "dev (auto) → internal → early-adopters → production → on-premises (auto)"
-    tl.say("setup", f"{CONFIG_PATH}: rings {rings}, no bake times")
+    tl.say("setup", f"{CONFIG_PATH}: rings {rings}, no bake times, a hotfix lane")
     await stage.settle()
 
     first = await ship(stage, "bob", "Add the blue widget", {"blue.txt": "blue\n"}, "alice")
@@ -608,7 +622,15 @@ async def walkthrough(
     second = await ship(stage, "carol", "Faster widget start", {"start.txt": "fast\n"}, "bob")
     await stage.comment(second, "bob", "/reject dev crashes on start")
     await stage.comment(second, "alice", "/promote internal")
+
+    # An incident: production is frozen, and only the emergency lane may still enter it.
+    await stage.comment(first, "alice", "/freeze production for 2h payments incident")
+    third = await ship(
+        stage, "carol", "Fix the payment crash", {"pay.txt": "fixed\n"}, "bob", label="hotfix"
+    )
+    await stage.comment(third, "alice", "/hotfix production")  # the lane may enter a frozen ring
     await stage.comment(first, "alice", "/status")
+    await stage.comment(first, "alice", "/unfreeze production")
     tl.say("sandbox", "walk-through done")
     return stage
 

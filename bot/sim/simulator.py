@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from aiohttp import web
 
-from bot.sim import routes_hooks
+from bot.sim import routes_hooks, routes_teams
 from bot.sim.auth import Credentials
 from bot.sim.delivery import Deliverer, Delivery, Webhooks
 from bot.sim.deploys import Deployments
@@ -18,6 +18,7 @@ from bot.sim.http import Backend
 from bot.sim.server import RequestRecord, Server
 from bot.sim.shared import State
 from bot.sim.state import App, ProtectionRuleReview, User
+from bot.sim.teams import Teams
 from bot.sim.world import World
 
 APP_YML = Path(__file__).resolve().parents[2] / "app.yml"
@@ -65,6 +66,10 @@ class Simulator:
         self.deliverer.log = self.hook_log
         self.server.app[routes_hooks.HOOK_LOG] = self.hook_log
         routes_hooks.add(self.server.app.router)
+        # Organization teams (signoff.teams reads their memberships).
+        self.teams = Teams(self.state)
+        self.server.app[routes_teams.TEAMS] = self.teams
+        routes_teams.add(self.server.app.router)
 
         # The Python API tests, benchmarks and the sandbox build worlds with, bound to the part
         # that owns each call so that the signature and docstring live in one place.
@@ -73,6 +78,9 @@ class Simulator:
         self.user = self.state.user
         self.create_repo = self.world.create_repo
         self.add_collaborator = self.world.add_collaborator
+        self.create_team = self.teams.create_team
+        self.add_team_member = self.teams.add_team_member
+        self.remove_team_member = self.teams.remove_team_member
         self.push = self.world.push
         self.set_check_run = self.world.set_check_run
         self.rerequest_check_run = self.world.rerequest_check_run

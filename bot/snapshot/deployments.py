@@ -6,11 +6,12 @@ import re
 from typing import Any
 
 from ..context import Ctx
-from ..ledger import DeploymentRecord, DeploymentStatusRecord
+from ..ledger import DeploymentRecord, DeploymentStatusRecord, HotfixMark
 from .reads import PAGE, every, parse_time
 
 _EPOCH = "1970-01-01T00:00:00Z"
 _PROMOTER = re.compile(r"^ringbot: /(?:promote|rollback|hotfix) by @(?P<user>[A-Za-z0-9-]+)")
+_ROLLBACK = re.compile(r"^ringbot: /rollback by @")
 
 
 def _login(user: Any) -> str:
@@ -55,4 +56,28 @@ def record(dep: dict[str, Any], found: tuple[DeploymentStatusRecord, ...] = ()) 
         creator=_login(dep.get("creator")),
         statuses=found,
         promoter=promoter["user"] if promoter else "",
+        rollback=_is_rollback(dep),
+        hotfix=_hotfix(dep),
     )
+
+
+def _hotfix(dep: dict[str, Any]) -> HotfixMark | None:
+    """The payload's `"hotfix": {"asker", "approvers", "pull"}` (see effects.deployments), read
+    leniently; whose deployment it is, `ledger.hotfix_of` checks."""
+    payload = dep.get("payload")
+    found = payload.get("hotfix") if isinstance(payload, dict) else None
+    if not isinstance(found, dict) or not isinstance(found.get("asker"), str):
+        return None
+    approvers = found.get("approvers")
+    names = tuple(str(a) for a in approvers) if isinstance(approvers, list) else ()
+    pull = found.get("pull")
+    return HotfixMark(str(found["asker"]), names[:20], pull if isinstance(pull, int) else 0)
+
+
+def _is_rollback(dep: dict[str, Any]) -> bool:
+    """ringbot made the deployment for a `/rollback` (the payload's marker, or the description
+    of a rollback made before the marker existed). Whose deployment it is, the ledger checks."""
+    payload = dep.get("payload")
+    if isinstance(payload, dict) and payload.get("rollback") is True:
+        return True
+    return bool(_ROLLBACK.match(str(dep.get("description") or "")))

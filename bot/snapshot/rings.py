@@ -26,6 +26,7 @@ from ..ledger import (
     has_in_ring,
     live_since,
     release_at,
+    rollback_hold,
     same_login,
     signoffs,
 )
@@ -36,6 +37,7 @@ from .deployments import recent_deployments, record, statuses
 from .history import default_branch, release_authors
 from .pulls import PARALLEL_READS, builds, merge_of, ok, permission
 from .reads import PAGE, every, get_or_none
+from .signoff import with_signoff_facts
 
 # How many deployments older than a command ring_state reads to find what was live when it was
 # written: deploys that failed in a row, no more (a bound on the statuses reads a comment costs).
@@ -257,11 +259,19 @@ def _view(ctx: Ctx, config: Config, rings: tuple[RingState, ...]) -> RingsView:
 async def read_status(ctx: Ctx, config: Config) -> RingsView:
     """Every ring as it stands, for the `/status` table."""
     deployments = await recent_deployments(ctx)
-    return _view(ctx, config, await _states(ctx, config, config.rings, deployments))
+    view = _view(ctx, config, await _states(ctx, config, config.rings, deployments))
+    # Who is still missing in each ring: the signers' permissions and memberships.
+    view = replace(view, permissions=await _signers(ctx, config.rings[1:], view))
+    return await with_signoff_facts(ctx, view, config.rings)
 
 
 async def read_for_command(
-    ctx: Ctx, config: Config, number: int, command: RingCommand, written_at: datetime | None
+    ctx: Ctx,
+    config: Config,
+    number: int,
+    command: RingCommand,
+    written_at: datetime | None,
+    actor: str | None = None,
 ) -> RingsView:
     """What a person's ring command is decided on, read as it was when they wrote it.
 
@@ -275,8 +285,10 @@ async def read_for_command(
         case Promote(ring=name):
             target = config.ring(name)
             source = config.previous(target) if target is not None else None
-            if target is None or source is None:
+            if target is None:
                 return replace(_view(ctx, config, ()), pull=pull)
+            if source is None:
+                return await _read_first_ring(ctx, config, target, deployments, pull)
             # The ring before as it was when the command was written; the target as it is.
             states = await asyncio.gather(
                 ring_state(ctx, config, source, deployments, back_to=written_at),
@@ -301,7 +313,7 @@ async def read_for_command(
             others = ok(more[2])
             if others is not None:
                 view = replace(view, others=others)
-            return view
+            return await with_signoff_facts(ctx, view, [source])
         case Rollback(ring=name):
             rings = await _states(ctx, config, config.rings, deployments, whole=True)
             view = replace(_view(ctx, config, rings), pull=pull)
@@ -327,7 +339,35 @@ async def read_for_command(
                 ahead = current_release(view.state(after), bot) if after is not None else None
                 authors = await release_authors(ctx, release.sha, ahead.sha if ahead else None)
                 view = replace(view, authors={release.sha: authors})
-            return view
+            # Who is still missing once this sign-off counts: the signers' permissions for the
+            # next ring, and memberships in the ring's teams (the asker's too).
+            after = config.next(chosen)
+            view = replace(view, permissions=await _signers(ctx, [after] if after else [], view))
+            return await with_signoff_facts(ctx, view, [chosen], actor)
+
+
+async def _read_first_ring(
+    ctx: Ctx,
+    config: Config,
+    ring: RingConfig,
+    deployments: Sequence[dict[str, Any]],
+    pull: PullRequest,
+) -> RingsView:
+    """`/promote <first ring>`: the ring; and, only while a rollback holds it (else the command
+    is refused), the default branch's green head, whether it holds the pull request, and its
+    deployments elsewhere (a rejection anywhere counts)."""
+    state = await ring_state(ctx, config, ring, deployments)
+    view = replace(_view(ctx, config, (state,)), pull=pull)
+    bot = ctx.identity.bot_login
+    if rollback_hold(state, bot) is None:
+        return view
+    head = await head_of(ctx, await default_branch(ctx))
+    ours = any(d.sha == head and same_login(d.creator, bot) for d in state.deployments)
+    if not ours and not await builds_green(ctx, head, config):
+        return view
+    held = {head: await contains(ctx, pull.merge_commit_sha, head)} if pull.merge_commit_sha else {}
+    others = await _others(ctx, config, head, deployments, view.rings)
+    return replace(view, green_head=head, contains=held, others=others)
 
 
 async def _rejected_everywhere(
@@ -361,6 +401,8 @@ async def read_for_auto(ctx: Ctx, config: Config, branch: str) -> RingsView:
             view = replace(view, green_head=head)
     autos = [ring for ring in config.rings if ring.auto]
     view = replace(view, permissions=await _signers(ctx, autos, view))
+    sources = [config.previous(ring) for ring in autos]
+    view = await with_signoff_facts(ctx, view, [ring for ring in sources if ring is not None])
     # The releases about to move, wherever else they were deployed: a rejection anywhere counts.
     moving = {view.green_head} if first.auto else set()
     for ring in autos:
@@ -383,6 +425,8 @@ async def read_for_protection(ctx: Ctx, config: Config, ring: RingConfig, sha: s
     view = _view(ctx, config, rings)
     view = replace(view, permissions=await _signers(ctx, [ring], view))
     view = replace(view, others=await _others(ctx, config, sha, deployments, rings))
+    if source is not None:
+        view = await with_signoff_facts(ctx, view, [source])
     bot = ctx.identity.bot_login
     ours = any(d.sha == sha and same_login(d.creator, bot) for d in view.state(ring).deployments)
     # The first ring takes only a release: a commit on the default branch whose builds passed.

@@ -38,6 +38,11 @@ async def run_everything(sim: Simulator, api: Api, repo: str) -> None:
     )
     await api.login(repo)
     main = sim.push(repo, {"src/a.py": "print(1)\n"}, author="alice", message="Add a")
+    org = p["owner"]
+    sim.create_team(f"{org}/qa")
+    sim.add_team_member(f"{org}/qa", "carol")
+    membership = "/orgs/{org}/teams/{team_slug}/memberships/{username}"
+    await api.call("GET", membership, org=org, team_slug="qa", username="carol")
     n = sim.open_pull_request(repo, author="bob", title="Add x", files={"x.txt": "x\n"})
     fork_n = sim.open_pull_request(repo, author="carol", title="From fork", fork=True)
     pr = sim.repo(repo).pulls[n]
