@@ -74,7 +74,7 @@ class Caches:
         self.merged_pulls: TTLCache[tuple[int, str, str, str], tuple[MergedPull, ...]] = ttl(3600)
         # (installation, repo, label name casefolded) -> True once the label is known to exist.
         # Should someone delete it, adding it to a pull request makes it again (without colour).
-        self.labels: TTLCache[tuple[int, str, str], bool] = ttl(24 * 3600)
+        self.labels: TTLCache[tuple[int, str, str], bool] = ttl(7 * 24 * 3600)
         # (installation, repo) -> the default branch's name; renames are rare, the TTL heals them.
         self.default_branches: TTLCache[tuple[int, str], str] = ttl(6 * 3600)
         # Told (installation, repo) when a job drops that repository's config: with replicas,
