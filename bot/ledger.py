@@ -270,11 +270,10 @@ def rollback_hold(state: RingState, bot_login: str) -> DeploymentRecord | None:
     """
     current = current_release(state, bot_login)
     for dep in by_age(state.deployments):
-        if same_login(dep.creator, bot_login):
-            if dep.rollback:
-                return dep
-            if dep.promoter:
-                return None
-        if dep is current:
+        if not same_login(dep.creator, bot_login):
+            continue  # a deploy around ringbot (a CD re-running the live release) lifts nothing
+        if dep.rollback:
+            return dep
+        if dep.promoter or dep is current:
             return None
     return None

@@ -197,3 +197,45 @@ async def test_a_dry_run_of_a_refused_promotion_says_which_rules_fail(w: World) 
     assert "❌ 1 sign-off in dev" in reply
     assert reactions(w, comment_id) == ["eyes", "confused"]
     assert deployments(w, "internal") == []
+
+
+async def rolled_back_dev(w: World) -> tuple[str, str]:
+    """Two releases through dev, then `/rollback dev` to the first, live: (first, second)."""
+    setup_repo(w, config=RINGS)
+    _, first = await released(w)
+    second_pr, second = await released(w, author="carol")
+    await command(w, second_pr, "/rollback dev", by="alice")
+    await cd(w, "dev")
+    return first, second
+
+
+async def test_a_deploy_around_ringbot_of_the_live_release_does_not_lift_a_hold(w: World) -> None:
+    first, _ = await rolled_back_dev(w)
+    dep_id = w.sim.request_protection_rule(REPO, "dev", first)  # the CD redeploys it by hand
+    await w.settle()
+    w.sim.post_deployment_status(REPO, dep_id, "success", by="deploy-bot")
+    await w.settle()
+    count = len(deployments(w, "dev"))
+    await merge(w, await ready_pr(w, author="carol"))  # a new green release on main
+    assert len(deployments(w, "dev")) == count
+
+
+async def test_a_held_ring_refuses_a_deploy_around_ringbot(w: World) -> None:
+    _, second = await rolled_back_dev(w)
+    w.sim.request_protection_rule(REPO, "dev", second, run_id=77)
+    await w.settle()
+    answer = w.sim.protection_rule_reviews[-1]
+    assert answer.state == "rejected" and "rolled back" in answer.comment
+
+
+async def test_a_person_may_lift_a_hold_but_not_a_freeze(w: World) -> None:
+    await rolled_back_dev(w)
+    third = await ready_pr(w, author="carol")
+    await merge(w, third)
+    await command(w, third, "/freeze dev incident 7", by="alice")
+    count = len(deployments(w, "dev"))
+    reply = await command(w, third, "/promote dev", by="bob")
+    assert "😕" in reply and "dev is closed 🧊" in reply
+    dry = await command(w, third, "/promote dev --dry-run", by="bob")
+    assert "closed 🧊" in dry
+    assert len(deployments(w, "dev")) == count

@@ -120,8 +120,8 @@ ROLLED_FROM = live(RELEASE, ring="dev", at=NOW - timedelta(days=1), signers=())
         ),
         pytest.param(
             dev(live(NEWER, ring="dev", at=NOW, creator=CD), rolled_back(), ROLLED_FROM),
-            False,
-            id="a-release-live-since-around-ringbot",
+            True,  # a deploy around ringbot lifts nothing: only a person's `/promote` does
+            id="a-release-live-since-around-ringbot-lifts-nothing",
         ),
     ],
 )

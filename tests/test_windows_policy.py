@@ -421,8 +421,8 @@ RINGS = "rings:\n  - name: dev\n  - name: internal\n"
             id="long-reason",
         ),
         pytest.param(
-            "windows:\n" + "  - {deny: 'Mon 09:00-10:00', rings: all}\n" * 101,
-            "windows: 101 windows are more than ringbot allows here (100) (line 2)",
+            "windows:\n" + "  - {deny: 'Mon 09:00-10:00', rings: all}\n" * 21,
+            "windows: 21 windows are more than ringbot allows here (20) (line 2)",
             id="too-many",
         ),
     ],
@@ -586,3 +586,8 @@ def test_an_expired_freeze_closes_nothing() -> None:
     view = rings_view(before, ring_state("early-adopters"), now=NOW)
     view = replace(view, freezes={"early-adopters": frozen(at=NOW - timedelta(hours=3), hours=1)})
     assert decide_protection_rule(view, ring("early-adopters"), RELEASE).approved
+
+
+def test_a_freeze_value_nested_past_the_parser_reads_as_unreadable() -> None:
+    found = decode_freeze("[" * 3000)
+    assert found is not None and found.reason == "the freeze record could not be read"

@@ -298,12 +298,7 @@ async def ring_command(
         return_exceptions=True,
     )
     ask = Ask(command, actor, ok(both[0]), written_at)
-    view = ok(both[1])
-    target = config.ring(command.ring) if isinstance(command, Promote) else None
-    if target is not None:
-        # Nothing enters a frozen ring: the freeze is read from the ring's environment.
-        freeze = await read_freeze(ctx, target)
-        view = replace(view, freezes={target.name: freeze} if freeze else {})
+    view = await _with_freeze(ctx, config, ok(both[1]), command)
     decision = decide(view, ask)
     command, actor = ask.command, ask.actor
     match decision:
@@ -327,6 +322,18 @@ async def ring_command(
         case _:
             assert_never(decision)
     return Outcome(text, not decision.allowed)
+
+
+async def _with_freeze(
+    ctx: Ctx, config: Config, view: RingsView, command: RingCommand
+) -> RingsView:
+    """The view with the freeze of the ring a `/promote` would enter: nothing enters a frozen
+    ring, and the freeze is read from the ring's environment."""
+    target = config.ring(command.ring) if isinstance(command, Promote) else None
+    if target is None:
+        return view
+    freeze = await read_freeze(ctx, target)
+    return replace(view, freezes={target.name: freeze} if freeze else {})
 
 
 async def _deploy(
@@ -362,7 +369,7 @@ async def dry_run(
         return_exceptions=True,
     )
     ask = Ask(command, actor, ok(both[0]), written_at)
-    view = ok(both[1])
+    view = await _with_freeze(ctx, config, ok(both[1]), command)
     moving = decide_dry_run(view, ask).promotion
     ring = moving.target
     history, pulls = await read_shipping(ctx, moving.sha)

@@ -892,6 +892,11 @@ def decide_protection_rule(view: RingsView, ring: RingConfig, sha: str) -> Prote
         # Nothing enters a closed ring around ringbot either; ringbot's own deployments above
         # were decided under the same rule (a rollback still goes through).
         return ProtectionDecision(False, f"ringbot: {closed[0].message}; {closed[0].hint}.")
+    held = rollback_hold(target_state, bot_login)
+    if held is not None:
+        # A rollback holds the ring for a person's `/promote`: no deploy around ringbot lifts it.
+        refusal = _held(ring, held)
+        return ProtectionDecision(False, f"ringbot: {refusal.message}; {refusal.hint}.")
     source = view.before(ring)
     if source is None:
         if sha not in view.releases:
@@ -987,6 +992,9 @@ def promote_first_ring(view: RingsView, ask: Ask, ring: RingConfig) -> Promotion
     found = rejection_of(head, view.every_state(), bot_login)
     if found is not None:
         refusals.append(_rejected(head, found))
+    closed = closed_refusal(view, ring)
+    if closed is not None:
+        refusals.append(closed[0])  # a person may lift a hold, never a freeze or a window
     return Promotion(ring, head, None, tuple(refusals))
 
 

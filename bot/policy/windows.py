@@ -20,6 +20,7 @@ who can edit that variable can write anything there, so `decode_freeze` trusts n
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -33,11 +34,14 @@ from bot.messages.text import humanise, inert
 FREEZE_VARIABLE: Final = "RINGBOT_FREEZE"
 MAX_FREEZE_REASON: Final = 200  # characters of a freeze's reason kept and shown
 MAX_FREEZE: Final = timedelta(days=366)  # the longest `/freeze ... for <duration>`
-MAX_WINDOWS: Final = 100  # entries under `windows:`
+# Entries under `windows:`. Finding when a ring opens steps through every window's occurrences,
+# up to MAX_STEPS times: a bound on the windows is a bound on that work (anyone who can push
+# writes the file).
+MAX_WINDOWS: Final = 20
 # How far ahead the next opening is looked for, and in how many steps at most: past either,
 # the ring is taken to stay closed (a deny range of years, or an allow range in the past).
 HORIZON: Final = timedelta(days=400)
-MAX_STEPS: Final = 200
+MAX_STEPS: Final = 100
 
 DAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Kind = Literal["allow", "deny"]
@@ -108,6 +112,7 @@ class DailyHours:
 Span = AbsoluteRange | WeeklyRange | DailyHours
 
 
+@functools.lru_cache(maxsize=16_384)
 def _instant(local: datetime, zone: ZoneInfo) -> datetime:
     """A wall-clock time in `zone` as an instant in UTC (fold 0: see the module's docstring)."""
     return local.replace(tzinfo=zone).astimezone(UTC)
@@ -283,7 +288,7 @@ def decode_freeze(text: str | None) -> RingFreeze | None:
     )
     try:
         doc = json.loads(text[:4096])
-    except ValueError:
+    except (ValueError, RecursionError):  # "[[[[…" by hand nests past the parser's depth
         return unreadable
     if not isinstance(doc, Mapping):
         return unreadable
@@ -317,7 +322,7 @@ class Closure:
 
 
 def _blockers(
-    ring: str,
+    ring: str | None,
     at: datetime,
     windows: Sequence[Window],
     zone: ZoneInfo,
@@ -332,8 +337,8 @@ def _blockers(
         found.append((why, freeze.until))
     allows: list[Window] = []
     for window in windows:
-        if not window.applies_to(ring):
-            continue
+        if ring is not None and not window.applies_to(ring):
+            continue  # (None: the windows given are the ring's already)
         if window.kind == "allow":
             allows.append(window)
             continue
@@ -382,10 +387,18 @@ def next_open(
 ) -> datetime | None:
     """The first moment at or after `now` when `ring` is open; None when none is in sight (a
     freeze without end, or nothing open within HORIZON)."""
-    zone = zone or ZoneInfo("UTC")
+    mine = tuple(w for w in windows if w.applies_to(ring))
+    return _next_open(mine, now, zone or ZoneInfo("UTC"), freeze)
+
+
+# Rings under the same windows open at the same moment: a table of every ring works it out once.
+@functools.lru_cache(maxsize=256)
+def _next_open(
+    windows: tuple[Window, ...], now: datetime, zone: ZoneInfo, freeze: RingFreeze | None
+) -> datetime | None:
     at = now
     for _ in range(MAX_STEPS):
-        blockers = _blockers(ring, at, windows, zone, freeze)
+        blockers = _blockers(None, at, windows, zone, freeze)
         if not blockers:
             return at
         ends = [until for _, until in blockers]

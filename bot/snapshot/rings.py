@@ -84,7 +84,9 @@ async def ring_state(
             read = replace(read, foreign=True)
             live = False
         records.append(read)
-        found_current = found_current or live
+        # Read on past a release that went live around ringbot (a CD redeploying it by hand):
+        # ringbot's own entries below it still decide, a rollback's hold among them.
+        found_current = found_current or (live and same_login(read.creator, bot))
         found_then = (
             found_then
             or back_to is None
