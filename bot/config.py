@@ -22,6 +22,11 @@ Decisions where SPEC is silent:
   release leaves the ring, for at least N sign-offs from members of each team (N is 1 or more; one
   person counts for every listed team they are in). It adds to `approvals` of the next ring, which
   still counts every sign-off; both must hold (see bot/policy/signoff.py).
+- `verify: [names]` (optional, per ring) names check runs or commit statuses on the release
+  commit that must be green, and stay green for `watch` (a duration, default 0), before the
+  release counts as verified there; `{ring}` in a name is the ring's name (no other placeholder).
+  `on_failure` is `reject` (the default: the release never moves on, nothing is deployed by
+  surprise), `rollback` or `hold`. `watch` or `on_failure` without `verify` is an error.
 - The file is bounded, because anyone who can change the default branch writes it and one bot
   shared by every repository reads it: at most 64 KB, lists and mappings nested at most 32 deep, at most 10,000
   values (an alias counts as all it names, so alias "bombs" stay small), at most 50 rings, 100
@@ -124,7 +129,12 @@ _RING_KEYS = (
     "users",
     "production",
     "signoff",
+    "verify",
+    "watch",
+    "on_failure",
 )
+# What a failed verification does (see bot/policy/verify.py); the first is the default.
+ON_FAILURE = ("reject", "rollback", "hold")
 _SIGNOFF_KEYS = ("not", "teams")
 _HOTFIX_KEYS = ("label", "approvals", "promoters", "during_freeze")
 # org/team-slug: an organization login, then a team's slug (lower case, as GitHub makes them)
@@ -151,6 +161,11 @@ class RingConfig:
     signoff_not: frozenset[str] = DEFAULT_SIGNOFF_NOT
     # ("org/team-slug", N): at least N sign-offs here from members of that team, in file order
     signoff_teams: tuple[tuple[str, int], ...] = ()
+    # check runs or commit statuses on the release commit that verify it here (`{ring}`: the
+    # ring's name), how long they stay green first, and what a failure does (bot/policy/verify.py)
+    verify: tuple[str, ...] = ()
+    watch: timedelta = timedelta(0)
+    on_failure: str = "reject"
 
 
 @dataclass(frozen=True)
@@ -813,9 +828,58 @@ class _Reader:
             users=self.value(fields, "users", path, self.count, None),
             signoff_not=signoff[0],
             signoff_teams=signoff[1],
+            **self.verification(fields, path, name),
         )
         production = self.value(fields, "production", path, self.boolean, None)
         return (ring, production, fields) if name else None
+
+    def verification(self, fields: Mapping[str, Node], path: str, name: str) -> dict[str, Any]:
+        """`verify`, `watch` and `on_failure` of a ring (the last two only beside `verify`)."""
+        none: tuple[str, ...] = ()
+        verify = self.value(fields, "verify", path, self.check_names, none)
+        for key in ("watch", "on_failure"):
+            if key in fields and "verify" not in fields:
+                self.error(
+                    _join(path, key),
+                    f"{key} needs verify: the checks to watch, like verify: ['smoke/{{ring}}']",
+                    fields[key],
+                )
+        return {
+            "verify": tuple(check.replace("{ring}", name) for check in verify),
+            "watch": self.value(fields, "watch", path, self.duration, timedelta(0)),
+            "on_failure": self.value(fields, "on_failure", path, self.on_failure, ON_FAILURE[0]),
+        }
+
+    def check_names(self, node: Node, path: str) -> tuple[str, ...] | None:
+        """The names of check runs or commit statuses; `{ring}` is the only placeholder."""
+        names = self.strings(node, path)
+        if names is None:
+            return None
+        valid = True
+        for position, check in enumerate(names):
+            rest = check.replace("{ring}", "")
+            if "{" in rest or "}" in rest:
+                self.error(
+                    f"{path}[{position}]",
+                    f"'{_quote(check)}' has a placeholder other than {{ring}}",
+                    node.value[position],
+                )
+                valid = False
+        return names if valid else None
+
+    def on_failure(self, node: Node, path: str) -> str | None:
+        text = self.string(node, path)
+        if text is None:
+            return None
+        if text in ON_FAILURE:
+            return text
+        self.error(
+            path,
+            f"'{_quote(text)}' is not what a failed verification can do; ",
+            node,
+            (text, ON_FAILURE, "use reject, rollback or hold"),
+        )
+        return None
 
     def signoff(
         self, node: Node, path: str

@@ -75,6 +75,13 @@ class Caches:
         # (installation, repo, label name casefolded) -> True once the label is known to exist.
         # Should someone delete it, adding it to a pull request makes it again (without colour).
         self.labels: TTLCache[tuple[int, str, str], bool] = ttl(7 * 24 * 3600)
+        # Guardrails (bot/snapshot/guardrails.py). (installation, repo, sha) -> a default-branch
+        # commit's verdict (an Unverified, or False: verified); how a merge stood never changes.
+        self.verdicts: TTLCache[tuple[int, str, str], Any] = ttl(24 * 3600)
+        # (installation, repo, candidate, stops) -> the unverified commits it brings, per look.
+        self.unverified: TTLCache[tuple[int, str, str, str], Any] = ttl(3600)
+        # (installation, repo) -> the protection check; an hour, dropped by settings webhooks.
+        self.protection: TTLCache[tuple[int, str], Any] = ttl(3600)
         # (installation, repo) -> the default branch's name; renames are rare, the TTL heals them.
         self.default_branches: TTLCache[tuple[int, str], str] = ttl(6 * 3600)
         # Told (installation, repo) when a job drops that repository's config: with replicas,

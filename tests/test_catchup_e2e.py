@@ -101,16 +101,18 @@ def log_reads(w: World) -> tuple[int, int]:
 
 async def test_what_happened_while_down_converges_once_after_start(w: World) -> None:
     setup_repo(w, config=TWO_RINGS)
+    # A pull request whose gate passed before the bot went down (so it merges through the gate,
+    # not around it: see the guardrails).
+    merged = open_pr(w, author="carol")
+    build(w, head(w, merged))
+    w.sim.review(REPO, merged, "alice", "APPROVED")
     await w.settle()
     await bot_down(w)
-    # A pull request opened, built and approved; another merged and built green on main; a
+    # A pull request opened, built and approved; the other merged and built green on main; a
     # /status comment: GitHub tries to deliver each event, and nobody answers.
     ready = open_pr(w)
     build(w, head(w, ready))
     w.sim.review(REPO, ready, "alice", "APPROVED")
-    merged = open_pr(w, author="carol")
-    build(w, head(w, merged))
-    w.sim.review(REPO, merged, "alice", "APPROVED")
     release = w.sim.merge_pull_request(REPO, merged, by="alice")
     build(w, release)
     asked = w.sim.comment(REPO, ready, "bob", "/status")

@@ -75,6 +75,9 @@ async def hotfix_pr(
         w.sim.add_label(REPO, number, "hotfix", by="alice")
     await w.settle()
     sha = await merge(w, number)  # the simulator merges whatever the gate says (an admin)
+    if not gate_green:
+        # Around the gate, it waits outside dev for a person (guardrails): alice accepts it.
+        await command(w, number, "/promote dev", by="alice")
     await cd(w, "dev")
     return number, sha
 

@@ -166,6 +166,11 @@ async def test_sigkill_with_work_queued_converges_after_restart(tmp_path: Path) 
         bot.start()
         await bot.ready()
         sim.webhook_url = f"{bot.url}/webhook"
+        # A pull request through the gate first: it merges through it, not around it.
+        merged = open_pr(w, author="carol")
+        build(w, head(w, merged))
+        sim.review(REPO, merged, "alice", "APPROVED")
+        await until("the gate of the one to merge", lambda: gates(w, {merged: "success"}))
         # GitHub sits on the first reads: the first job hangs in flight, the rest wait behind it.
         slow = sim.fault("GET", r"^/repos/acme/widgets/", status=502, count=2, delay=SLOW)
         ready = open_pr(w)
@@ -176,9 +181,6 @@ async def test_sigkill_with_work_queued_converges_after_restart(tmp_path: Path) 
         red = open_pr(w)
         build(w, head(w, red), conclusion="failure")
         sim.review(REPO, red, "alice", "APPROVED")
-        merged = open_pr(w, author="carol")
-        build(w, head(w, merged))
-        sim.review(REPO, merged, "alice", "APPROVED")
         release = sim.merge_pull_request(REPO, merged, by="alice")
         build(w, release)
         asked = sim.comment(REPO, ready, "bob", "/status")
@@ -314,7 +316,9 @@ async def test_three_replicas_one_killed_mid_burst_lose_nothing(
 
             victim.kill()
 
-            # The rest of the burst while it is dead: a second release, a command, an approval.
+            # The rest of the burst while it is dead: a second release (merged once a live
+            # replica took the victim's job back and passed its gate), a command, an approval.
+            await until("the second gate", lambda: gates(w, {second: "success"}))
             release2 = sim.merge_pull_request(REPO, second, by="alice")
             build(w, release2)
             commands[sim.comment(REPO, third, "bob", "/status")] = "/status"

@@ -129,3 +129,34 @@ async def test_a_bake_timer_lives_in_redis_and_fires_once(rw: ReplicaWorld) -> N
     await w.settle()
     (internal,) = deployments(w, "internal")
     assert internal.sha == sha
+
+
+WATCHED = """
+rings:
+  - name: dev
+    auto: true
+    verify: ["smoke/dev"]
+    watch: 30m
+  - name: internal
+    auto: true
+    approvals: 0
+"""
+
+
+async def test_a_verification_watch_lives_in_redis_and_ends_by_itself(rw: ReplicaWorld) -> None:
+    w = rw
+    setup_repo(w, config=WATCHED)
+    number = await ready_pr(w)
+    sha = await merge(w, number)
+    await cd(w, "dev")
+    w.sim.set_check_run(REPO, sha, "smoke/dev", conclusion="success", app="monitor")
+    await w.settle()
+    client = w.bots[0].replicas.redis if w.bots[0].replicas else None
+    assert client is not None and await client.zcard("ringbot:delayed") >= 1  # the watch's end
+    w.clock.advance(minutes=29)
+    await w.settle()
+    assert deployments(w, "internal") == []
+    w.clock.advance(minutes=2)  # no event: the timer kept in Redis ends the watch
+    await w.settle()
+    (internal,) = deployments(w, "internal")
+    assert internal.sha == sha

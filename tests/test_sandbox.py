@@ -31,6 +31,15 @@ def lines_with(lines: list[str], *words: str) -> list[str]:
     return [line for line in lines if all(word in line for word in words)]
 
 
+def ring_table(lines: list[str]) -> list[str]:
+    """The first ring table in `lines`: its header and the five rings (guardrail warnings may
+    come first)."""
+    start = next(
+        i for i, line in enumerate(lines) if line.split()[:3] == ["ring", "release", "state"]
+    )
+    return lines[start : start + 6]
+
+
 def after(lines: list[str], marker: str) -> list[str]:
     """The lines from the first one containing `marker` on."""
     start = next(i for i, line in enumerate(lines) if marker in line)
@@ -75,7 +84,7 @@ def test_the_rejected_release_is_refused_with_the_reason(timeline: list[str]) ->
 def test_the_ring_table_is_printed(timeline: list[str]) -> None:
     status = after(timeline, 'comments on #1: "/status"')
     assert "replies on #1 to @alice" in status[2]
-    table = status[3:9]
+    table = ring_table(status)
     assert table[0].split()[:3] == ["ring", "release", "state"]
     assert "users reached" in table[0]
     rows = {line.split()[0]: line.split()[2] for line in table[1:]}
@@ -194,7 +203,7 @@ def test_two_replicas_finish_the_walk_through_after_one_is_killed() -> None:
     assert lines_with(killed, "replies on #2 to @bob", "rejected", "crashes on start")
     assert lines_with(killed, "replies on #2 to @alice: 😕 Cannot promote to internal")
     status = after(lines, 'comments on #1: "/status"')
-    rows = {line.split()[0]: line.split()[2] for line in status[3:9] if line.startswith(" ")}
+    rows = {line.split()[0]: line.split()[2] for line in ring_table(status)[1:]}
     assert rows.get("production") == "live" and rows.get("internal") == "live"
     assert lines_with(killed, "ringbot", "deploys", "to production", "/hotfix by @alice")
     assert lines_with(lines, "walk-through done")

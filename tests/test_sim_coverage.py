@@ -83,6 +83,9 @@ ENDPOINTS = (
     ("POST", "/repos/{owner}/{repo}/releases"),
     ("GET", "/repos/{owner}/{repo}/releases/tags/{tag}"),
     ("POST", "/repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule"),
+    ("GET", "/repos/{owner}/{repo}/rules/branches/{branch}"),
+    ("GET", "/repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"),
+    ("GET", "/repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"),
 )
 
 

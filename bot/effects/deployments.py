@@ -22,6 +22,7 @@ async def create_deployment(
     newer_than: int,
     rollback: bool = False,
     hotfix: HotfixMark | None = None,
+    accepted: tuple[str, tuple[str, ...]] | None = None,
 ) -> int:
     """Deploy exactly `sha` into the ring's environment; at most one deployment per attempt.
 
@@ -34,6 +35,9 @@ async def create_deployment(
     payload: dict[str, Any] = {"ring": ring.name, "release": sha, "reason": reason}
     if rollback:
         payload["rollback"] = True
+    if accepted is not None:
+        # Guardrails: who accepted which unverified commits into the first ring.
+        payload["accepted"] = {"by": accepted[0], "unverified": list(accepted[1])}
     if hotfix is not None:
         payload["hotfix"] = {
             "pull": hotfix.pull,

@@ -27,6 +27,7 @@ async def enter(
     *,
     rollback: bool = False,
     hotfix: HotfixMark | None = None,
+    accepted: tuple[str, tuple[str, ...]] | None = None,
 ) -> int:
     """A release enters a ring: its flags first (the deploy reads them), then the deployment."""
     await before_deploy(ctx, config, state.ring)
@@ -39,6 +40,7 @@ async def enter(
         newer_than=newest_seen,
         rollback=rollback,
         hotfix=hotfix,
+        accepted=accepted,
     )
 
 

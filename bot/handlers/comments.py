@@ -38,13 +38,16 @@ from ..effects.replies import react, remove_label, reply, reply_marker
 from ..effects.toggles import apply_sync
 from ..effects.variables import EnvironmentMissing, read_variables
 from ..github import is_throttled
+from ..ledger import current_release
 from ..logs import log
 from ..messages import rings as say
 from ..messages.dry_run import render_dry_run
 from ..messages.features import render_feature, render_features
 from ..messages.freezes import closed_note, render_freeze, render_unfreeze
+from ..messages.guardrails import render_protection
 from ..messages.hotfix import render_hotfix
 from ..messages.text import inert
+from ..messages.verify import verify_note
 from ..policy.dry_run import decide_dry_run
 from ..policy.features import (
     RECORD_VARIABLE,
@@ -55,6 +58,7 @@ from ..policy.features import (
     split_overrides,
 )
 from ..policy.freezes import decide_freeze
+from ..policy.guardrails import accept_text
 from ..policy.hotfix import HotfixDecision, decide_hotfix, lane_off
 from ..policy.rings import (
     Ask,
@@ -67,8 +71,10 @@ from ..policy.rings import (
     decide,
     missing_signoffs,
 )
+from ..policy.verify import of_release
 from ..snapshot.dry_run import read_shipping
 from ..snapshot.freezes import read_freeze, read_freezes
+from ..snapshot.guardrails import read_protection
 from ..snapshot.history import default_branch
 from ..snapshot.hotfix import read_for_hotfix
 from ..snapshot.pulls import ok, permission
@@ -257,6 +263,17 @@ async def run(
                 for ring in config.rings
                 if (found := closure_of(view, ring)) is not None
             }
+            for ring in config.rings:
+                # 🔬 where the ring verifies its current release.
+                release = current_release(view.state(ring), view.bot_login)
+                if not ring.verify or release is None:
+                    continue
+                found_v = of_release(ring, release, view.checks, view.now, view.bot_login)
+                if found_v is not None:
+                    note = verify_note(found_v)
+                    notes[ring.name] = (
+                        f"{notes[ring.name]} · {note}" if ring.name in notes else note
+                    )
             table = say.render_ring_table(
                 config,
                 view.rings,
@@ -265,7 +282,9 @@ async def run(
                 closed=notes,
                 missing=missing_signoffs(view),
             )
-            return Outcome(table, False)
+            # Guardrails: what the repository's settings do not enforce (cached an hour).
+            guard = render_protection(await read_protection(ctx, config))
+            return Outcome(f"{table}\n\n{guard}" if guard else table, False)
         case ListFeatures():
             return await list_features(ctx, config)
         case SetFeature():
@@ -307,7 +326,11 @@ async def ring_command(
             created = await _deploy(ctx, config, view, decision, reason, rollback=True)
             text = say.render_rollback(decision, deployment_id=created)
         case Promotion():
-            created = await _deploy(ctx, config, view, decision, f"/promote by @{actor}")
+            why = f"/promote by @{actor}" + (
+                accept_text(decision.accepts) if decision.accepts else ""
+            )
+            accepted = (actor, tuple(u.sha for u in decision.accepts)) if decision.accepts else None
+            created = await _deploy(ctx, config, view, decision, why, accepted=accepted)
             text = say.render_promotion(config, decision, deployment_id=created)
         case SignOffDecision():
             if decision.should_write and decision.deployment_id is not None:
@@ -344,12 +367,15 @@ async def _deploy(
     reason: str,
     *,
     rollback: bool = False,
+    accepted: tuple[str, tuple[str, ...]] | None = None,
 ) -> int | None:
     """Create the deployment a promotion or rollback decided on, if it decided on one."""
     if not decision.should_deploy or decision.target is None or not decision.sha:
         return None
     state = view.state(decision.target)
-    return await ring_effects.enter(ctx, config, state, decision.sha, reason, rollback=rollback)
+    return await ring_effects.enter(
+        ctx, config, state, decision.sha, reason, rollback=rollback, accepted=accepted
+    )
 
 
 async def dry_run(

@@ -7,10 +7,12 @@ from typing import Any
 
 from gidgethub import GitHubBroken, routing, sansio
 
+from ..config import Config
 from ..context import Ctx
 from ..effects.checks import CheckOutput, newest, publish_check
 from ..logs import log
 from ..messages.gate import render_gate
+from ..messages.guardrails import render_protection
 from ..models import Mark, PullRequest, Review
 from ..policy.gate import (
     GATE_CHECK_NAME,
@@ -22,6 +24,7 @@ from ..policy.gate import (
     ci_mark,
     evaluate_gate,
 )
+from ..snapshot.guardrails import read_protection
 from ..snapshot.pulls import (
     builds,
     forget_statuses,
@@ -207,6 +210,10 @@ async def _gate(ctx: Ctx, sha: str, pull: PullRequest | None, config: Any) -> No
     )
     decision = evaluate_gate(gate)
     title, summary = render_gate(decision)
+    if isinstance(config, Config):
+        # What would let a merge or a deploy go around ringbot, with the fix (cached an hour).
+        guard = render_protection(await read_protection(ctx, config))
+        summary = f"{summary}\n\n{guard}" if guard else summary
     want = CheckOutput(
         GATE_CHECK_NAME,
         decision.status,

@@ -9,9 +9,11 @@ from gidgethub import routing, sansio
 
 from ..config import ConfigErrors
 from ..context import Ctx
+from ..effects.guardrails import flag_unverified
 from ..effects.protection import answer_protection_rule
 from ..effects.rings import enter, say_blocked
 from ..effects.variables import EnvironmentMissing
+from ..effects.verify import on_failures
 from ..logs import log
 from ..policy.refusals import Code
 from ..policy.rings import decide_auto_entry, decide_protection_rule
@@ -37,7 +39,8 @@ async def build_finished(event: sansio.Event, triage: Triage) -> None:
     if int((item.get("app") or {}).get("id", 0)) == triage.identity.app_id:
         return  # our own checks are not builds
     branch = item.get("head_branch") or (item.get("check_suite") or {}).get("head_branch")
-    if branch == event.data["repository"].get("default_branch"):
+    # No branch: a check on a commit that is no branch's head, like a release's `verify:` check.
+    if branch == event.data["repository"].get("default_branch") or not branch:
         triage.enqueue(_key(event))
 
 
@@ -91,6 +94,8 @@ async def rings_job(ctx: Ctx, key: RingsKey) -> None:
         log(30, "invalid config, rings left alone", repo=ctx.repo)
         return
     view = await read_for_auto(ctx, config, key.default_branch)
+    if await on_failures(ctx, config, view):
+        return  # a failed verification rolled a ring back; its deploy's result wakes us
     for ring in config.rings:
         if not ring.auto:
             continue
@@ -101,6 +106,10 @@ async def rings_job(ctx: Ctx, key: RingsKey) -> None:
             if freeze is not None:
                 view = replace(view, freezes={**view.freezes, ring.name: freeze})
                 decision = decide_auto_entry(view, ring)
+        if any(r.code == Code.UNVERIFIED for r in decision.refusals):
+            # Around the merge gate: each pull request is told once; a person accepts it.
+            log(20, "unverified release held", repo=ctx.repo, ring=ring.name, sha=decision.sha)
+            await flag_unverified(ctx, ring.name, view.unverified)
         if any(r.code == Code.ROLLED_BACK for r in decision.refusals):
             # A rollback holds the ring until a person promotes; /status shows it too.
             log(20, "ring held after a rollback", repo=ctx.repo, ring=ring.name)

@@ -20,11 +20,13 @@ from ..effects.checks import CheckOutput, find_own_run, publish_check
 from ..effects.labels import move_label
 from ..effects.releases import publish_release, recent_releases
 from ..effects.replies import reply
-from ..ledger import DeploymentRecord
+from ..ledger import DeploymentRecord, live_since
 from ..logs import log
 from ..messages import visibility as say
 from ..messages.blocked import BLOCKED_TITLE
 from ..messages.freezes import closed_note
+from ..messages.verify import verify_note
+from ..policy.verify import verification
 from ..policy.visibility import (
     REJECTED_LABEL,
     check_conclusion,
@@ -44,6 +46,7 @@ from ..policy.windows import closure
 from ..snapshot.freezes import read_freezes
 from ..snapshot.history import ReleaseView, read_release
 from ..snapshot.repo_config import load_config
+from ..snapshot.verify import read_checks
 from ..webhook import Triage
 from ..work import ReleaseKey
 from . import events
@@ -83,9 +86,14 @@ async def release_job(ctx: Ctx, key: ReleaseKey) -> None:
     existing = await find_own_run(ctx, key.sha, say.RELEASE_CHECK)
     blocked = _still_blocked(config, existing, view.own())
     closed = await _closed_rings(ctx, config, records) if view.affected else {}
+    verified = await _verify_notes(ctx, config, records, key.sha)
+    notes = {
+        ring: " · ".join(n for n in (closed.get(ring), verified.get(ring)) if n)
+        for ring in {*closed, *verified}
+    }
     for pull in view.affected:
         rows = journey(config, pull, records, view.history, now, bot)
-        table = say.render_pr_status(config, rows, links, closed)
+        table = say.render_pr_status(config, rows, links, notes)
         await reply(
             ctx,
             pull.number,
@@ -104,14 +112,15 @@ async def release_job(ctx: Ctx, key: ReleaseKey) -> None:
                 description=_label_description(change.add or ""),
             )
     rows = release_rows(config, key.sha, records, now, bot)
-    title, summary = say.render_release_check(config, key.sha, rows, links)
+    title, summary = say.render_release_check(config, key.sha, rows, links, verified)
     want = blocked or CheckOutput(
         say.RELEASE_CHECK,
         "completed",
         check_conclusion(rows),
         title,
         summary,
-        milestone=release_milestone(rows),
+        # Where verification stands is a milestone too (the 🧊 notes are not: they tell time).
+        milestone="\n".join([release_milestone(rows), *sorted(verified.values())]),
     )
     await publish_check(ctx, key.sha, want, existing)
     await _publish(ctx, config, view)
@@ -132,6 +141,30 @@ def _still_blocked(
         return None
     summary = str(output.get("summary") or "")
     return CheckOutput(say.RELEASE_CHECK, "completed", "action_required", title, summary)
+
+
+async def _verify_notes(
+    ctx: Ctx, config: Config, records: list[DeploymentRecord], sha: str
+) -> dict[str, str]:
+    """Ring -> its 🔬 note, for the rings with `verify:` that the release went live in (one read
+    of the release commit's checks, and none when no ring verifies)."""
+    rings = [r for r in config.rings if r.verify]
+    if not rings:
+        return {}
+    facts = await read_checks(ctx, sha, {name for ring in rings for name in ring.verify})
+    now, bot = ctx.now(), ctx.identity.bot_login
+    notes = {}
+    for ring in rings:
+        own = [
+            d for d in records if d.sha == sha and d.environment.lower() == ring.environment.lower()
+        ]
+        release = max(own, key=lambda d: d.id, default=None)
+        if release is None or live_since(release, bot) is None:
+            continue
+        found = verification(ring, release, facts, now, bot)
+        if found is not None:
+            notes[ring.name] = verify_note(found)
+    return notes
 
 
 async def _closed_rings(

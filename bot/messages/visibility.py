@@ -127,7 +127,11 @@ def render_pr_status(
 
 
 def render_release_check(
-    config: Config, sha: str, rows: Sequence[Row], links: Links
+    config: Config,
+    sha: str,
+    rows: Sequence[Row],
+    links: Links,
+    notes: Mapping[str, str] | None = None,
 ) -> tuple[str, str]:
     """(title, summary) of the ringbot/release check run on the release commit."""
     rejected = next((r for r in rows if r.state == "rejected"), None)
@@ -157,7 +161,7 @@ def render_release_check(
         [
             f"Release {release_link(sha, links)} in each ring:",
             "",
-            render_table(config, rows, links),
+            render_table(config, rows, links, notes),
             "",
             blast_radius(config, rows),
         ]

@@ -37,10 +37,14 @@ class Code(StrEnum):
     AMBIGUOUS_SHA = "ambiguous_sha"
     NEVER_LIVE = "never_live"
     ROLLED_BACK = "rolled_back"  # a rollback holds the ring until a person promotes
+    VERIFY_PENDING = "verify_pending"  # a `verify:` check of the ring before is not green yet
+    VERIFY_WATCH = "verify_watch"  # its checks are green; the `watch` has not ended yet
+    VERIFY_FAILED = "verify_failed"  # one of its checks failed
     HOTFIX_OFF = "hotfix_off"  # no `hotfix:` in the config
     HOTFIX_LABEL = "hotfix_label"  # the pull request lacks `hotfix.label`
     HOTFIX_APPROVALS = "hotfix_approvals"  # too few approvals from `hotfix.promoters`
     GATE_NOT_GREEN = "gate_not_green"  # the merge gate was not green at merge
+    UNVERIFIED = "unverified"  # the release holds a commit that went around the merge gate
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from bot.ledger import (
 )
 from bot.messages.text import humanise, inert, short
 from bot.models import Permission, PullRequest
+from bot.policy.guardrails import Unverified, unverified_refusal
 from bot.policy.refusals import Code, Refusal
 from bot.policy.signoff import (
     Memberships,
@@ -49,6 +50,8 @@ from bot.policy.signoff import (
     unknown_text,
     who_text,
 )
+from bot.policy.verify import CheckFact, of_release, time_clears
+from bot.policy.verify import refusal as verify_refusal
 from bot.policy.windows import Closure, RingFreeze, closure, opens_text
 
 # Signing off or rejecting a release needs write access, like approving a pull request.
@@ -86,6 +89,11 @@ class RingsView:
     memberships: Memberships = field(default_factory=dict)
     # Ring name -> its `/freeze`, for the rings read (a ring not here is not frozen).
     freezes: Mapping[str, RingFreeze] = field(default_factory=dict)
+    # Release SHA -> the `verify:` checks read on it (absent: not read, so not verified yet).
+    checks: Mapping[str, tuple[CheckFact, ...]] = field(default_factory=dict)
+    # The commits of `green_head` (itself and those below it, down to what the first ring has
+    # from ringbot) that went around the merge gate: see bot/policy/guardrails.py.
+    unverified: tuple[Unverified, ...] = ()
 
     def state(self, ring: RingConfig) -> RingState:
         """The ring's state as read (empty when it was not read)."""
@@ -126,6 +134,8 @@ class Promotion:
     already_done: bool = False  # the target already has (or is getting) this SHA: deploy nothing
     # Only the bake time stands in the way: look again then (nothing else would wake us).
     retry_at: datetime | None = None
+    # The unverified commits a person accepts into the first ring with this deployment.
+    accepts: tuple[Unverified, ...] = ()
 
     @property
     def allowed(self) -> bool:
@@ -441,6 +451,9 @@ def _ring_rules(
         message += unknown_text(need)
         who = who_text(need) or f"someone with {target.promoters.label} access"
         refusals.append(Refusal(Code.NEEDS_SIGNOFF, message, f"{who} comments `/approve {ring}`"))
+    # `verify:` of the ring it leaves: its checks green, and watched long enough.
+    verified = of_release(source.ring, release, view.checks, now, bot_login)
+    refusals += filter(None, [verify_refusal(source.ring, release, verified, now)])
     since = live_since(release, bot_login)
     if since is not None and target.bake > timedelta(0):
         left = since + target.bake - now
@@ -628,6 +641,9 @@ def decide_auto_entry(view: RingsView, ring: RingConfig) -> Promotion:
             return Promotion(ring, candidate, None, (failed,))
         found = rejection_of(candidate, view.every_state(), bot_login)
         refused = (_rejected(candidate, found),) if found is not None else ()
+        if view.unverified:
+            # Around the gate: only a person accepts it (guardrails).
+            refused = (*refused, unverified_refusal(ring.name, view.unverified))
         closed = closed_refusal(view, ring)
         if closed is not None:
             refused = (*refused, closed[0])
@@ -654,11 +670,17 @@ def decide_auto_entry(view: RingsView, ring: RingConfig) -> Promotion:
         )
         return Promotion(ring, release.sha, release.id, (skip,))
     refusals = _ring_rules(view, ring, source, release)
-    retry_at = _baking_only(refusals, ring, release, bot_login)
     closed = closed_refusal(view, ring)
     if closed is not None:
         refusals.append(closed[0])
-        retry_at = _retry_at(refusals, ready_at(ring, release, bot_login), closed[1])
+    # Time alone ends a bake time, a closed ring with a known opening and a verification watch.
+    watched = of_release(source.ring, release, view.checks, view.now, bot_login)
+    ends = {
+        Code.BAKING: ready_at(ring, release, bot_login),
+        Code.CLOSED: closed[1] if closed is not None else None,
+        Code.VERIFY_WATCH: watched.ends_at if watched is not None else None,
+    }
+    retry_at = time_clears(refusals, ends)
     return Promotion(ring, release.sha, release.id, tuple(refusals), retry_at=retry_at)
 
 
@@ -944,11 +966,12 @@ def _held(ring: RingConfig, held: DeploymentRecord) -> Refusal:
 
 def promote_first_ring(view: RingsView, ask: Ask, ring: RingConfig) -> Promotion:
     """`/promote <first ring>`: the first ring is entered automatically, so this is refused,
-    except after a rollback holds it. Then a person sends in the default branch's green head
-    (what an automatic entry would take), and the hold ends with that deployment."""
+    except after a rollback holds it, or while the green head is unverified (guardrails). Then
+    a person sends in the default branch's green head (what an automatic entry would take): the
+    hold ends with that deployment, and it names who accepted the unverified commits."""
     bot_login = view.bot_login
     state = view.state(ring)
-    if rollback_hold(state, bot_login) is None:
+    if rollback_hold(state, bot_login) is None and not view.unverified:
         return Promotion(ring, None, None, (_first_ring(ring),))
     refusals: list[Refusal] = []
     if ask.permission < ring.promoters:
@@ -995,7 +1018,7 @@ def promote_first_ring(view: RingsView, ask: Ask, ring: RingConfig) -> Promotion
     closed = closed_refusal(view, ring)
     if closed is not None:
         refusals.append(closed[0])  # a person may lift a hold, never a freeze or a window
-    return Promotion(ring, head, None, tuple(refusals))
+    return Promotion(ring, head, None, tuple(refusals), accepts=view.unverified)
 
 
 def rollback_to(

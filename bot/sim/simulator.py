@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from aiohttp import web
 
-from bot.sim import routes_hooks, routes_teams
+from bot.sim import routes_guard, routes_hooks, routes_teams
 from bot.sim.auth import Credentials
 from bot.sim.delivery import Deliverer, Delivery, Webhooks
 from bot.sim.deploys import Deployments
@@ -70,6 +70,10 @@ class Simulator:
         self.teams = Teams(self.state)
         self.server.app[routes_teams.TEAMS] = self.teams
         routes_teams.add(self.server.app.router)
+        # Repository settings the protection check reads (rulesets, branch protection, rules).
+        self.guards = routes_guard.Guards()
+        self.server.app[routes_guard.GUARDS] = self.guards
+        routes_guard.add(self.server.app.router)
 
         # The Python API tests, benchmarks and the sandbox build worlds with, bound to the part
         # that owns each call so that the signature and docstring live in one place.

@@ -34,10 +34,12 @@ from ..models import Permission, PullRequest
 from ..policy.gate import builds_input, evaluate_gate
 from ..policy.rings import RingCommand, RingsView, moving_release, resolve_ring, rollback_pivot
 from .deployments import recent_deployments, record, statuses
+from .guardrails import unverified_in
 from .history import default_branch, release_authors
 from .pulls import PARALLEL_READS, builds, merge_of, ok, permission
 from .reads import PAGE, every, get_or_none
 from .signoff import with_signoff_facts
+from .verify import waiting, with_checks
 
 # How many deployments older than a command ring_state reads to find what was live when it was
 # written: deploys that failed in a row, no more (a bound on the statuses reads a comment costs).
@@ -264,6 +266,7 @@ async def read_status(ctx: Ctx, config: Config) -> RingsView:
     view = _view(ctx, config, await _states(ctx, config, config.rings, deployments))
     # Who is still missing in each ring: the signers' permissions and memberships.
     view = replace(view, permissions=await _signers(ctx, config.rings[1:], view))
+    view = await with_checks(ctx, view, config.rings)  # 🔬 for each ring with `verify:`
     return await with_signoff_facts(ctx, view, config.rings)
 
 
@@ -315,6 +318,8 @@ async def read_for_command(
             others = ok(more[2])
             if others is not None:
                 view = replace(view, others=others)
+            if elsewhere:
+                view = await with_checks(ctx, view, [source])  # `verify:` of the ring it leaves
             return await with_signoff_facts(ctx, view, [source])
         case Rollback(ring=name):
             rings = await _states(ctx, config, config.rings, deployments, whole=True)
@@ -361,12 +366,16 @@ async def _read_first_ring(
     state = await ring_state(ctx, config, ring, deployments)
     view = replace(_view(ctx, config, (state,)), pull=pull)
     bot = ctx.identity.bot_login
-    if rollback_hold(state, bot) is None:
-        return view
-    head = await head_of(ctx, await default_branch(ctx))
+    branch = await default_branch(ctx)
+    head = await head_of(ctx, branch)
     ours = any(d.sha == head and same_login(d.creator, bot) for d in state.deployments)
+    # Besides a rollback's hold, an unverified green head is what a person may send in.
+    unverified = () if ours else await unverified_in(ctx, state, head, branch)
+    if rollback_hold(state, bot) is None and not unverified:
+        return view
     if not ours and not await builds_green(ctx, head, config):
         return view
+    view = replace(view, unverified=unverified)
     held = {head: await contains(ctx, pull.merge_commit_sha, head)} if pull.merge_commit_sha else {}
     others = await _others(ctx, config, head, deployments, view.rings)
     return replace(view, green_head=head, contains=held, others=others)
@@ -401,6 +410,10 @@ async def read_for_auto(ctx: Ctx, config: Config, branch: str) -> RingsView:
         )
         if known or await builds_green(ctx, head, config):
             view = replace(view, green_head=head)
+            if not has_in_ring(view.state(first), head, bot):
+                # Guardrails: what went around the merge gate waits for a person.
+                found = await unverified_in(ctx, view.state(first), head, branch)
+                view = replace(view, unverified=found)
     autos = [ring for ring in config.rings if ring.auto]
     view = replace(view, permissions=await _signers(ctx, autos, view))
     sources = [config.previous(ring) for ring in autos]
@@ -414,7 +427,8 @@ async def read_for_auto(ctx: Ctx, config: Config, branch: str) -> RingsView:
     others: list[RingState] = []
     for sha in sorted(s for s in moving if s):
         others += await _others(ctx, config, sha, deployments, view.rings)
-    return replace(view, others=tuple(others))
+    # The `verify:` checks of each release waiting in a ring that verifies it.
+    return await with_checks(ctx, replace(view, others=tuple(others)), waiting(view))
 
 
 async def read_for_protection(ctx: Ctx, config: Config, ring: RingConfig, sha: str) -> RingsView:
@@ -429,6 +443,7 @@ async def read_for_protection(ctx: Ctx, config: Config, ring: RingConfig, sha: s
     view = replace(view, others=await _others(ctx, config, sha, deployments, rings))
     if source is not None:
         view = await with_signoff_facts(ctx, view, [source])
+        view = await with_checks(ctx, view, [source])
     bot = ctx.identity.bot_login
     ours = any(d.sha == sha and same_login(d.creator, bot) for d in view.state(ring).deployments)
     # The first ring takes only a release: a commit on the default branch whose builds passed.

@@ -225,6 +225,17 @@ async def run_deployments(sim: Simulator, api: Api, repo: str, sha: str) -> None
         "PUT", R + "/environments/{environment_name}", environment_name="internal", json={}, **p
     )
     await api.call("GET", R + "/environments/{environment_name}", environment_name="internal", **p)
+    # The settings the protection check reads: unset, then set.
+    await api.call("GET", R + "/rules/branches/{branch}", branch="main", **p)
+    protection = R + "/branches/{branch}/protection/required_status_checks"
+    await api.call("GET", protection, branch="main", **p)
+    sim.guards.rulesets[repo.lower()] = ["ringbot/merge-gate"]
+    sim.guards.protection[repo.lower()] = ["ringbot/merge-gate"]
+    sim.guards.env_rules[(repo.lower(), "internal")] = [sim.state.github_app.id]
+    await api.call("GET", R + "/rules/branches/{branch}", branch="main", **p)
+    await api.call("GET", protection, branch="main", **p)
+    rules = R + "/environments/{environment_name}/deployment_protection_rules"
+    await api.call("GET", rules, environment_name="internal", **p)
     await api.call("GET", R + "/environments", **p)
     env = {"environment_name": "dev", **p}
     await api.call(
