@@ -21,7 +21,7 @@ from .builders import (
     ready_pr,
     setup_repo,
 )
-from .harness import ReplicaWorld, replicas_world
+from .harness import ReplicaWorld, replicas_world, start_bot
 from .redis_server import RedisServer
 
 pytestmark = pytest.mark.e2e
@@ -143,7 +143,7 @@ rings:
 """
 
 
-async def test_a_verification_watch_lives_in_redis_and_ends_by_itself(rw: ReplicaWorld) -> None:
+async def test_a_verification_watch_lives_in_redis_and_survives_a_restart(rw: ReplicaWorld) -> None:
     w = rw
     setup_repo(w, config=WATCHED)
     number = await ready_pr(w)
@@ -156,6 +156,15 @@ async def test_a_verification_watch_lives_in_redis_and_ends_by_itself(rw: Replic
     w.clock.advance(minutes=29)
     await w.settle()
     assert deployments(w, "internal") == []
+    # Every replica restarts: nothing of the watch was kept in any of them.
+    for runner in w.runners:
+        await runner.cleanup()
+    fresh = [await start_bot(w.settings, w.clock) for _ in w.bots]
+    w.runners[:] = [runner for runner, _, _ in fresh]
+    w.bots[:] = [bot for _, bot, _ in fresh]
+    w.bot = w.bots[0]
+    assert w.forwarder is not None
+    w.forwarder.targets[:] = [url for _, _, url in fresh]
     w.clock.advance(minutes=2)  # no event: the timer kept in Redis ends the watch
     await w.settle()
     (internal,) = deployments(w, "internal")

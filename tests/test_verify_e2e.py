@@ -176,3 +176,13 @@ async def test_the_pull_requests_table_and_the_release_check_show_verification(w
     assert "🔬 verified" in next(line for line in table.splitlines() if line.startswith("| dev |"))
     (check,) = [r for r in w.sim.repo(REPO).check_runs.values() if r.name == "ringbot/release"]
     assert "🔬 verified" in str(check.output.get("summary"))
+
+
+async def test_a_pending_verification_answers_no_to_the_protection_rule(w: World) -> None:
+    setup_repo(w, config=rings(second_auto=False))
+    number, sha = await released(w)
+    await command(w, number, "/approve dev", by="carol")
+    w.sim.request_protection_rule(REPO, "staging", sha, run_id=41)  # a deploy around ringbot
+    await w.settle()
+    answer = w.sim.protection_rule_reviews[-1]
+    assert answer.state == "rejected" and "waiting for verification: smoke/dev" in answer.comment
