@@ -82,6 +82,8 @@ class Caches:
         self.unverified: TTLCache[tuple[int, str, str, str], Any] = ttl(3600)
         # (installation, repo) -> the protection check; an hour, dropped by settings webhooks.
         self.protection: TTLCache[tuple[int, str], Any] = ttl(3600)
+        # The same, when part of it could not be read (403, 5xx): asked again after 5 minutes.
+        self.protection_unknown: TTLCache[tuple[int, str], Any] = ttl(300)
         # (installation, repo) -> the default branch's name; renames are rare, the TTL heals them.
         self.default_branches: TTLCache[tuple[int, str], str] = ttl(6 * 3600)
         # Told (installation, repo) when a job drops that repository's config: with replicas,

@@ -121,7 +121,8 @@ async def test_status_says_nothing_when_protection_is_in_place(w: World) -> None
     w.sim.guards.rulesets[REPO] = ["ringbot/merge-gate"]
     for env in ("dev", "internal"):
         w.sim.guards.env_rules[(REPO, env)] = [w.sim.state.github_app.id]
-    w.bot.caches.protection.clear()  # the gate read it an hour's worth ago: as settings change
+    w.bot.caches.protection.clear()  # the gate read it earlier: as if the settings changed
+    w.bot.caches.protection_unknown.clear()
     status = await command(w, number, "/status")
     assert "Protection check" not in status
 
@@ -132,7 +133,8 @@ async def test_status_shows_missing_protection_with_the_fix(w: World) -> None:
     environments(w, "dev", "internal")
     w.sim.guards.protection[REPO] = ["build"]  # protected, but not by the gate
     w.sim.guards.env_rules[(REPO, "dev")] = [w.sim.state.github_app.id]
-    w.bot.caches.protection.clear()  # the gate read it an hour's worth ago: as settings change
+    w.bot.caches.protection.clear()  # the gate read it earlier: as if the settings changed
+    w.bot.caches.protection_unknown.clear()
     status = await command(w, number, "/status")
     assert "❌ `main` does not require `ringbot/merge-gate`" in status
     assert "Rulesets" in status
@@ -144,7 +146,8 @@ async def test_status_shows_unreadable_protection_as_unknown(w: World) -> None:
     setup_repo(w, config=TWO_RINGS)
     number, _ = await released(w)
     w.sim.guards.unreadable.add(REPO)
-    w.bot.caches.protection.clear()  # the gate read it an hour's worth ago: as settings change
+    w.bot.caches.protection.clear()  # the gate read it earlier: as if the settings changed
+    w.bot.caches.protection_unknown.clear()
     status = await command(w, number, "/status")
     assert "❔ whether `main` requires `ringbot/merge-gate` is unknown" in status
     assert "❔ whether environment `dev`" in status and "✅" not in status.split("Protection")[1]

@@ -17,6 +17,8 @@ def render_unverified(found: Unverified, ring: str) -> str:
     how = (
         "was pushed straight to the default branch"
         if found.why == Why.PUSHED
+        else "brings more commits than ringbot can look through"
+        if found.why == Why.TOO_DEEP
         else f"merged while `ringbot/merge-gate` was {found.gate} on its head"
     )
     return (

@@ -213,3 +213,23 @@ def humanise(delta: timedelta) -> str:
     hours, mins = divmod(rest, 60)
     parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (mins, "m")) if n]
     return " ".join(parts)
+
+
+def link_target(url: str) -> str:
+    """A URL from someone else's check or status, safe as a markdown link's target: http(s) only,
+    bounded, with what would end the link or a table cell percent-encoded; "" when unusable."""
+    if not url.startswith(("https://", "http://")) or len(url) > 1_000 or not url.isascii():
+        return ""
+    for char, code in (
+        (" ", "%20"),
+        ("(", "%28"),
+        (")", "%29"),
+        ("|", "%7C"),
+        ("<", "%3C"),
+        (">", "%3E"),
+        ("[", "%5B"),
+        ("]", "%5D"),
+        ("`", "%60"),
+    ):
+        url = url.replace(char, code)
+    return url

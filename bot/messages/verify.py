@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.messages.text import inert
+from bot.messages.text import inert, link_target
 from bot.policy.verify import Verification
 
 
@@ -10,7 +10,7 @@ def verify_note(found: Verification) -> str:
     """🔬 pending (what), verified, or failed (which, linked), for a table cell."""
     if found.state == "verified":
         return "🔬 verified"
-    link = found.link()
+    link = link_target(found.link())
     if found.state == "failed" and found.failed is not None:
         name = inert(found.failed.name)
         return f"🔬 failed: [{name}]({link})" if link else f"🔬 failed: {name}"

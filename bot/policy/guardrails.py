@@ -30,6 +30,7 @@ class Why(StrEnum):
 
     PUSHED = "pushed"  # pushed straight to the default branch
     BYPASSED = "bypassed"  # its pull request merged while the gate was not success
+    TOO_DEEP = "too deep"  # what it brings reaches past the history ringbot reads
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,14 @@ def unverified_refusal(ring: str, found: Sequence[Unverified]) -> Refusal:
     )
 
 
+def too_deep(sha: str) -> Unverified:
+    """`sha` brings more commits than one page of history holds: none of them can be judged."""
+    return Unverified(sha, Why.TOO_DEEP)
+
+
 def _one(found: Unverified) -> str:
     if found.why == Why.PUSHED:
         return f"`{short(found.sha)}` pushed straight to the default branch"
+    if found.why == Why.TOO_DEEP:
+        return f"`{short(found.sha)}` brings more commits than ringbot can look through"
     return f"`{short(found.sha)}` merged by #{found.pull} while the gate was {found.gate}"

@@ -927,6 +927,10 @@ def decide_protection_rule(view: RingsView, ring: RingConfig, sha: str) -> Prote
                 f"ringbot: `{short(sha)}` is not a release: only a commit on the default branch "
                 f"whose builds passed may enter {ring.name}; merge it through a pull request.",
             )
+        if view.unverified:
+            # What went around the merge gate enters only by a person's `/promote`.
+            refusal = unverified_refusal(ring.name, view.unverified)
+            return ProtectionDecision(False, f"ringbot: {refusal.message}; {refusal.hint}.")
         return ProtectionDecision(
             True,
             f"ringbot: {ring.name} is the first ring; `{short(sha)}` is on the default branch, "

@@ -27,7 +27,7 @@ from typing import Final, Literal
 
 from bot.config import RingConfig
 from bot.ledger import DeploymentRecord, live_since
-from bot.messages.text import humanise, inert, short
+from bot.messages.text import humanise, inert, link_target, short
 from bot.policy.refusals import Code, Refusal
 
 GREEN: Final = frozenset({"success"})
@@ -158,7 +158,8 @@ def refusal(
         assert found.failed is not None
         summary = summary_of(found.failed)
         what = f": {inert(summary)}" if summary else ""
-        link = f" ({found.failed.url})" if found.failed.url else ""
+        url = link_target(found.failed.url)
+        link = f" ({url})" if url else ""
         return Refusal(
             Code.VERIFY_FAILED,
             f"`{sha}` failed verification in {ring.name}: {found.failed.name} "

@@ -23,6 +23,7 @@ from bot.ledger import (
     cd_state,
     current_release,
     encode_rejection,
+    has_in_ring,
     live_since,
     newest,
     rejection,
@@ -46,11 +47,13 @@ class Failure:
 def failures(view: RingsView) -> list[Failure]:
     """Each ring with `verify:` whose current release failed, with `on_failure` not `hold`.
 
-    Only releases whose checks the view read count (see bot.snapshot.verify.waiting)."""
+    Only a release that still waits in its ring counts (see bot.snapshot.verify.waiting): one
+    that moved on is judged by the next ring's own `verify:`, never its checks here again."""
     found = []
     bot = view.bot_login
+    holding = {ring.name for ring in waiting(view)}
     for ring in view.config.rings:
-        if not ring.verify or ring.on_failure == "hold":
+        if not ring.verify or ring.on_failure == "hold" or ring.name not in holding:
             continue
         state = view.state(ring)
         release = current_release(state, bot)
@@ -61,7 +64,15 @@ def failures(view: RingsView) -> list[Failure]:
             continue
         rejected = rejection_of(release.sha, view.every_state(), bot) is not None
         latest = newest(state)
-        roll_back = ring.on_failure == "rollback" and latest is not None and latest.id == release.id
+        # Never an automatic rollback away from a rollback: a release that fails again after
+        # being rolled back to (the fault is elsewhere: a database down) would ping-pong between
+        # rejected releases. The rejection stands, and the ring waits for a person.
+        roll_back = (
+            ring.on_failure == "rollback"
+            and latest is not None
+            and latest.id == release.id
+            and not release.rollback
+        )
         if rejected and not roll_back:
             continue
         found.append(Failure(ring, release, verdict.failed, not rejected, roll_back))
@@ -110,3 +121,17 @@ def previous_good(
         ),
         None,
     )
+
+
+def waiting(view: RingsView) -> list[RingConfig]:
+    """The rings with `verify:` whose current release waits there: it has not entered the next
+    ring yet (the last ring's current release always waits). Their checks are watched."""
+    found = []
+    for ring in view.config.rings:
+        after = view.config.next(ring)
+        release = current_release(view.state(ring), view.bot_login)
+        if not ring.verify or release is None:
+            continue
+        if after is None or not has_in_ring(view.state(after), release.sha, view.bot_login):
+            found.append(ring)
+    return found

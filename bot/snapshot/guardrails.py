@@ -13,11 +13,11 @@ from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import quote
 
-from gidgethub import BadRequest
+from gidgethub import BadRequest, GitHubBroken
 
 from ..config import Config
 from ..context import Ctx
-from ..ledger import RingState, current_release, same_login
+from ..ledger import RingState, same_login
 from ..policy.gate import GATE_CHECK_NAME
 from ..policy.guardrails import (
     GateAtMerge,
@@ -30,6 +30,7 @@ from ..policy.guardrails import (
     has_app_rule,
     required_by_protection,
     required_by_rules,
+    too_deep,
 )
 from .history import default_branch, read_history
 from .reads import PAGE, every, parse_time
@@ -42,10 +43,9 @@ async def unverified_in(
     newest first: the candidate and its first parents down to what ringbot deployed there (or
     the ring's current release). See policy.guardrails.chain."""
     bot = ctx.identity.bot_login
+    # Only what ringbot itself deployed there stops the walk: a release deployed around it
+    # (a workflow the protection rule let through) was never accepted by a person.
     stops = {d.sha for d in state.deployments if same_login(d.creator, bot) and not d.foreign}
-    current = current_release(state, bot)
-    if current is not None:
-        stops.add(current.sha)
     if candidate in stops:
         return ()
     key = (ctx.installation, ctx.repo, candidate, ",".join(sorted(stops)))
@@ -58,10 +58,10 @@ async def unverified_in(
         history = await read_history(ctx, branch)
         parents = {c.sha: c.parents for c in history.commits}
         walked = chain(parents, candidate, stops)
-        if walked is None:  # the release is older than the page: judge every commit seen
-            page = tuple(c.sha for c in history.commits)
-            at = page.index(candidate) if candidate in page else 0
-            walked = page[at:] or (candidate,)
+        if walked is None:
+            # What ringbot last deployed is beyond one page of history: what lies between
+            # cannot be judged, so a person looks (fail closed).
+            return (too_deep(candidate),)
         commits = walked
     found: list[Unverified] = []
     for sha in commits:
@@ -120,10 +120,10 @@ async def _read(call: Awaitable[Any]) -> tuple[Seen, Any]:
     resource the App may not see; never taken as "missing")."""
     try:
         return Seen.PRESENT, await call
-    except BadRequest as exc:
-        if exc.status_code in (401, 403, 404):
-            return Seen.UNKNOWN, None
-        raise
+    except (BadRequest, GitHubBroken):
+        # 401/403/404: GitHub will not show it; 5xx, time-outs, a 422: it could not. Either
+        # way it is unknown, and a look at the settings never stops the gate or a reply.
+        return Seen.UNKNOWN, None
 
 
 async def read_protection(ctx: Ctx, config: Config) -> Protection:
@@ -133,14 +133,15 @@ async def read_protection(ctx: Ctx, config: Config) -> Protection:
     Cached an hour per repository (a `branch_protection_rule` or `repository_ruleset` webhook
     drops it). Costs, when not cached: 1 to 2 reads for the branch, 1 per ring environment."""
     key = (ctx.installation, ctx.repo)
-    known = ctx.caches.protection.get(key)
+    known = ctx.caches.protection.get(key) or ctx.caches.protection_unknown.get(key)
     if isinstance(known, Protection):
         return known
     branch = await default_branch(ctx)
     where = quote(branch, safe="")
     seen, rules = await _read(ctx.gh.getitem(f"/repos/{ctx.repo}/rules/branches/{where}?{PAGE}"))
     gate, how = Seen.UNKNOWN, ""
-    if seen == Seen.PRESENT and required_by_rules(rules or [], GATE_CHECK_NAME):
+    rules = rules if isinstance(rules, list) else []
+    if seen == Seen.PRESENT and required_by_rules(rules, GATE_CHECK_NAME):
         gate, how = Seen.PRESENT, "ruleset"
     else:
         # Branch protection: readable with Administration: read, which app.yml does not ask
@@ -159,15 +160,21 @@ async def read_protection(ctx: Ctx, config: Config) -> Protection:
             ctx.gh.getitem(f"/repos/{ctx.repo}/environments/{name}/deployment_protection_rules")
         )
         if state == Seen.PRESENT:
-            rules_found = (data or {}).get("custom_deployment_protection_rules") or []
+            rules_found = (
+                data.get("custom_deployment_protection_rules") if isinstance(data, dict) else None
+            )
+            rules_found = rules_found if isinstance(rules_found, list) else []
             ours = has_app_rule(rules_found, ctx.identity.slug, ctx.identity.app_id)
             state = Seen.PRESENT if ours else Seen.MISSING
         environments.append((ring.environment, state))
     found_all = Protection(branch, gate, how, tuple(environments))
-    ctx.caches.protection[key] = found_all
+    # What is unknown is asked again sooner (a 5xx passes); what is known holds for the hour.
+    unknown = gate == Seen.UNKNOWN or any(seen == Seen.UNKNOWN for _, seen in environments)
+    (ctx.caches.protection_unknown if unknown else ctx.caches.protection)[key] = found_all
     return found_all
 
 
 def forget_protection(ctx: Ctx) -> None:
     """Settings changed: the next look reads them again."""
     ctx.caches.protection.pop((ctx.installation, ctx.repo), None)
+    ctx.caches.protection_unknown.pop((ctx.installation, ctx.repo), None)

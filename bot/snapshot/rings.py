@@ -33,13 +33,14 @@ from ..ledger import (
 from ..models import Permission, PullRequest
 from ..policy.gate import builds_input, evaluate_gate
 from ..policy.rings import RingCommand, RingsView, moving_release, resolve_ring, rollback_pivot
+from ..policy.verify_failure import waiting
 from .deployments import recent_deployments, record, statuses
 from .guardrails import unverified_in
 from .history import default_branch, release_authors
 from .pulls import PARALLEL_READS, builds, merge_of, ok, permission
 from .reads import PAGE, every, get_or_none
 from .signoff import with_signoff_facts
-from .verify import waiting, with_checks
+from .verify import with_checks
 
 # How many deployments older than a command ring_state reads to find what was live when it was
 # written: deploys that failed in a row, no more (a bound on the statuses reads a comment costs).
@@ -450,4 +451,8 @@ async def read_for_protection(ctx: Ctx, config: Config, ring: RingConfig, sha: s
     # (Later rings take only the previous ring's current release, a release too.)
     if source is None and (ours or await is_release(ctx, config, sha)):
         view = replace(view, releases=frozenset({sha}))
+        if not ours:
+            # Guardrails: a deploy around ringbot must not carry what went around the gate.
+            found = await unverified_in(ctx, view.state(ring), sha)
+            view = replace(view, unverified=found)
     return view

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..config import RingConfig
 from ..context import Ctx
-from ..ledger import DeploymentRecord, current_release, has_in_ring
+from ..ledger import DeploymentRecord, current_release
 from ..policy.rings import RingsView
 from ..policy.verify import CheckFact
 from .pulls import check_runs
@@ -95,17 +95,3 @@ async def with_checks(ctx: Ctx, view: RingsView, rings: Iterable[RingConfig]) ->
     for sha in sorted(wanted):
         checks[sha] = await read_checks(ctx, sha, wanted[sha])
     return replace(view, checks=checks)
-
-
-def waiting(view: RingsView) -> list[RingConfig]:
-    """The rings with `verify:` whose current release waits there: it has not entered the next
-    ring yet (the last ring's current release always waits). Their checks are watched."""
-    found = []
-    for ring in view.config.rings:
-        after = view.config.next(ring)
-        release = current_release(view.state(ring), view.bot_login)
-        if not ring.verify or release is None:
-            continue
-        if after is None or not has_in_ring(view.state(after), release.sha, view.bot_login):
-            found.append(ring)
-    return found
