@@ -115,14 +115,17 @@ async def gate_at_merge(ctx: Ctx, head: str) -> GateAtMerge | None:
 # --- the protection check -----------------------------------------------------------------------
 
 
-async def _read(call: Awaitable[Any]) -> tuple[Seen, Any]:
-    """A settings read: its body, or UNKNOWN when GitHub will not show it (403, 404 for a
-    resource the App may not see; never taken as "missing")."""
+async def _read(call: Awaitable[Any], failures: list[bool]) -> tuple[Seen, Any]:
+    """A settings read: its body, or UNKNOWN when GitHub will not show it (401, 403, 404: as
+    stable as the App's rights) or could not (5xx, time-outs: noted in `failures`, so the
+    answer is asked again sooner). Never taken as "missing", and never stops the gate."""
     try:
         return Seen.PRESENT, await call
-    except (BadRequest, GitHubBroken):
-        # 401/403/404: GitHub will not show it; 5xx, time-outs, a 422: it could not. Either
-        # way it is unknown, and a look at the settings never stops the gate or a reply.
+    except BadRequest as exc:
+        failures.append(exc.status_code not in (401, 403, 404))
+        return Seen.UNKNOWN, None
+    except GitHubBroken:
+        failures.append(True)
         return Seen.UNKNOWN, None
 
 
@@ -138,7 +141,10 @@ async def read_protection(ctx: Ctx, config: Config) -> Protection:
         return known
     branch = await default_branch(ctx)
     where = quote(branch, safe="")
-    seen, rules = await _read(ctx.gh.getitem(f"/repos/{ctx.repo}/rules/branches/{where}?{PAGE}"))
+    failures: list[bool] = []
+    seen, rules = await _read(
+        ctx.gh.getitem(f"/repos/{ctx.repo}/rules/branches/{where}?{PAGE}"), failures
+    )
     gate, how = Seen.UNKNOWN, ""
     rules = rules if isinstance(rules, list) else []
     if seen == Seen.PRESENT and required_by_rules(rules, GATE_CHECK_NAME):
@@ -147,7 +153,8 @@ async def read_protection(ctx: Ctx, config: Config) -> Protection:
         # Branch protection: readable with Administration: read, which app.yml does not ask
         # for; a 403 or 404 leaves it unknown unless the rulesets already answered.
         found, required = await _read(
-            ctx.gh.getitem(f"/repos/{ctx.repo}/branches/{where}/protection/required_status_checks")
+            ctx.gh.getitem(f"/repos/{ctx.repo}/branches/{where}/protection/required_status_checks"),
+            failures,
         )
         if found == Seen.PRESENT and required_by_protection(required, GATE_CHECK_NAME):
             gate, how = Seen.PRESENT, "branch protection"
@@ -157,7 +164,8 @@ async def read_protection(ctx: Ctx, config: Config) -> Protection:
     for ring in config.rings:
         name = quote(ring.environment, safe="")
         state, data = await _read(
-            ctx.gh.getitem(f"/repos/{ctx.repo}/environments/{name}/deployment_protection_rules")
+            ctx.gh.getitem(f"/repos/{ctx.repo}/environments/{name}/deployment_protection_rules"),
+            failures,
         )
         if state == Seen.PRESENT:
             rules_found = (
@@ -168,9 +176,8 @@ async def read_protection(ctx: Ctx, config: Config) -> Protection:
             state = Seen.PRESENT if ours else Seen.MISSING
         environments.append((ring.environment, state))
     found_all = Protection(branch, gate, how, tuple(environments))
-    # What is unknown is asked again sooner (a 5xx passes); what is known holds for the hour.
-    unknown = gate == Seen.UNKNOWN or any(seen == Seen.UNKNOWN for _, seen in environments)
-    (ctx.caches.protection_unknown if unknown else ctx.caches.protection)[key] = found_all
+    # What GitHub failed to answer is asked again sooner (a 5xx passes); the rest holds an hour.
+    (ctx.caches.protection_unknown if any(failures) else ctx.caches.protection)[key] = found_all
     return found_all
 
 
